@@ -1,0 +1,1 @@
+//! Rust client SDK for Atelier (see issue: the client and load generator).

@@ -1,0 +1,105 @@
+//! Server configuration: every option is a command-line flag and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::sync::Limits;
+
+/// Options of `atelier serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on. Port 0 picks a free port; the chosen address is printed on the
+    /// first line of standard output (`listening on http://ADDR`).
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory of the embedded SQLite database, used when no DATABASE_URL is given.
+    #[arg(long, env = "ATELIER_DATA_DIR", default_value = "./atelier-data")]
+    pub data_dir: PathBuf,
+
+    /// Database to use instead of the embedded SQLite one: `postgres://user@host/db` or
+    /// `sqlite://path/to/file.db`. The password part is never logged.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// SQLite durability: `full` syncs the write-ahead log on every group commit (survives power
+    /// loss), `normal` survives a crash of the process but not of the machine.
+    #[arg(long, env = "ATELIER_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"])]
+    pub sqlite_synchronous: String,
+
+    /// Seconds a board stays in memory after its last connection closed.
+    #[arg(long, env = "ATELIER_ROOM_IDLE_SECS", default_value_t = 60)]
+    pub room_idle_secs: u64,
+
+    /// Largest WebSocket message a client may send, in bytes.
+    #[arg(long, env = "ATELIER_MAX_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Largest stored size of one board (snapshot plus update log), in bytes. An update that
+    /// would grow a board past it is refused and its connection closed.
+    #[arg(long, env = "ATELIER_MAX_BOARD_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_board_bytes: u64,
+
+    /// Frames a connection may have queued for sending before it counts as too slow and is
+    /// closed with 1013 (the client reconnects and resyncs).
+    #[arg(long, env = "ATELIER_OUTBOX_FRAMES", default_value_t = 1024)]
+    pub outbox_frames: usize,
+
+    /// Updates in the log of a board, since its snapshot, that trigger a compaction.
+    #[arg(long, env = "ATELIER_COMPACT_EVERY", default_value_t = 1000)]
+    pub compact_every: u64,
+
+    /// Seconds allowed for a graceful shutdown (flush rooms, close sockets) before exiting anyway.
+    #[arg(long, env = "ATELIER_SHUTDOWN_SECS", default_value_t = 10)]
+    pub shutdown_secs: u64,
+
+    /// Largest awareness (presence) message, in bytes.
+    #[arg(long, env = "ATELIER_MAX_AWARENESS_BYTES", default_value_t = 16 * 1024)]
+    pub max_awareness_bytes: usize,
+
+    /// Awareness messages a connection may send per second before its presence is coalesced
+    /// (the latest state is still delivered, at most this often).
+    #[arg(long, env = "ATELIER_AWARENESS_PER_SEC", default_value_t = 30)]
+    pub awareness_per_sec: u32,
+
+    /// Bytes of updates waiting for missing dependencies that a board may hold in memory.
+    #[arg(long, env = "ATELIER_MAX_PENDING_BYTES", default_value_t = 1024 * 1024)]
+    pub max_pending_bytes: usize,
+}
+
+impl ServeConfig {
+    /// A configuration for tests and embedding: listens on a free loopback port, data in `dir`.
+    pub fn for_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.into(),
+            database_url: None,
+            sqlite_synchronous: "normal".into(),
+            room_idle_secs: 60,
+            max_message_bytes: 1024 * 1024,
+            max_board_bytes: 64 * 1024 * 1024,
+            outbox_frames: 1024,
+            compact_every: 1000,
+            shutdown_secs: 10,
+            max_awareness_bytes: 16 * 1024,
+            awareness_per_sec: 30,
+            max_pending_bytes: 1024 * 1024,
+        }
+    }
+
+    pub fn room_idle(&self) -> Duration {
+        Duration::from_secs(self.room_idle_secs)
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_board_bytes: self.max_board_bytes,
+            max_awareness_bytes: self.max_awareness_bytes,
+            awareness_per_sec: self.awareness_per_sec,
+            max_pending_bytes: self.max_pending_bytes,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The task that owns one room: load, rounds of apply → group commit → relay, eviction.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::time::{sleep_until, Instant, MissedTickBehavior};
+use tracing::{debug, error, info, warn};
+use yrs::ClientID;
+
+use super::{Cmd, ConnHandle, JoinError, Shared};
+use crate::store::{Append, DocKey};
+use crate::sync::{Close, ConnId, Effect, Principal, Room};
+
+/// Commands handled per round, at most; everything they change goes into one commit.
+const ROUND: usize = 256;
+/// How often presence is checked for expiry.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Why the actor stopped.
+enum Exit {
+    Idle,
+    Shutdown,
+    Reload(&'static str),
+    InboxClosed,
+}
+
+pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: mpsc::Receiver<Cmd>) {
+    let stored = match shared.store.load(&key).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            error!(error = %e, "cannot load board");
+            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+        }
+    };
+    let mut since_snapshot = stored.log.len() as u64;
+    let room = Room::load(
+        stored.snapshot.as_ref().map(|s| s.data.as_slice()),
+        stored.log.iter().map(|(_, data)| data.as_slice()),
+        stored.owners.iter().map(|(c, p)| (ClientID::new(*c), Principal::new(p.as_str()))),
+        shared.config.limits.clone(),
+    );
+    let mut room = match room {
+        Ok(room) => room,
+        Err(e) => {
+            error!(error = %e, "stored board does not load");
+            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+        }
+    };
+    debug!(bytes = room.board_bytes(), log = since_snapshot, "loaded");
+
+    let mut actor = Actor { conns: HashMap::new(), out: Vec::new() };
+    let mut cmds = Vec::with_capacity(ROUND);
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut idle_since = Some(Instant::now());
+    let exit = loop {
+        let idle_deadline = idle_since.map(|t| t + shared.config.idle);
+        let flush_at = room.has_coalesced().then(|| Instant::now() + Duration::from_millis(50));
+        let result = tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => break Exit::Shutdown,
+            n = rx.recv_many(&mut cmds, ROUND) => {
+                if n == 0 {
+                    break Exit::InboxClosed;
+                }
+                let now = shared.now_ms();
+                guarded(&mut room, |room, out| {
+                    for cmd in cmds.drain(..) {
+                        match cmd {
+                            Cmd::Join { conn, principal, role, reply } => {
+                                if reply.send(Ok(())).is_ok() {
+                                    room.join(conn.id, principal, role, now);
+                                    actor.conns.insert(conn.id, conn);
+                                }
+                            }
+                            Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
+                            Cmd::Leave { conn } => {
+                                actor.conns.remove(&conn);
+                                room.leave(conn, out);
+                            }
+                        }
+                    }
+                    Ok(())
+                }, &mut actor.out)
+            }
+            _ = ticker.tick() => {
+                let now = shared.now_ms();
+                guarded(&mut room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
+            }
+            _ = async { if let Some(at) = flush_at { sleep_until(at).await } }, if flush_at.is_some() => {
+                let now = shared.now_ms();
+                guarded(&mut room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
+            }
+            _ = async { if let Some(at) = idle_deadline { sleep_until(at).await } }, if idle_deadline.is_some() => {
+                break Exit::Idle;
+            }
+        };
+        if let Err(why) = result {
+            break Exit::Reload(why);
+        }
+        actor.deliver(&mut room);
+
+        // Commit what this round changed before anyone sees it.
+        if let Some(commit) = room.take_commit() {
+            let updates = commit.updates.len() as u64;
+            let append = Append {
+                key: key.clone(),
+                updates: commit.updates,
+                owners: commit.owners.into_iter().map(|(c, p)| (c.get(), p.as_str().to_owned())).collect(),
+            };
+            if shared.writer.append(append).await.is_err() {
+                break Exit::Reload("commit failed");
+            }
+            since_snapshot += updates;
+            if since_snapshot >= shared.config.compact_every {
+                shared.compactor.request(key.clone());
+                since_snapshot = 0;
+            }
+            if let Err(why) = guarded(
+                &mut room,
+                |room, out| {
+                    room.committed(out);
+                    Ok(())
+                },
+                &mut actor.out,
+            ) {
+                break Exit::Reload(why);
+            }
+        } else if let Err(why) = guarded(
+            &mut room,
+            |room, out| {
+                room.settle(out);
+                Ok(())
+            },
+            &mut actor.out,
+        ) {
+            break Exit::Reload(why);
+        }
+        actor.deliver(&mut room);
+        idle_since = if actor.conns.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
+    };
+
+    // Whatever the reason, nothing uncommitted was ever shown to a client: closing is enough.
+    match exit {
+        Exit::Idle => {
+            shared.forget(&key, generation);
+            debug!("evicted after idle time");
+            if since_snapshot > 0 {
+                shared.compactor.request(key.clone());
+            }
+            refuse_all(&shared, &key, generation, rx, JoinError::Retry).await;
+        }
+        Exit::Shutdown => {
+            actor.close_all(Close::SHUTDOWN);
+            rx.close();
+        }
+        Exit::Reload(why) => {
+            warn!(reason = why, "room dropped; clients reconnect and resync from the store");
+            shared.forget(&key, generation);
+            actor.close_all(Close::RELOAD);
+            refuse_all(&shared, &key, generation, rx, JoinError::Retry).await;
+        }
+        Exit::InboxClosed => {
+            actor.close_all(Close::SHUTDOWN);
+        }
+    }
+}
+
+/// Runs a room call, turning a panic into a reload: a panic inside yrs may leave the document
+/// inconsistent, and the store still holds every committed update.
+fn guarded(
+    room: &mut Room,
+    f: impl FnOnce(&mut Room, &mut Vec<Effect>) -> Result<(), crate::sync::room::Reload>,
+    out: &mut Vec<Effect>,
+) -> Result<(), &'static str> {
+    match catch_unwind(AssertUnwindSafe(|| f(room, out))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reload)) => Err(reload.0),
+        Err(_) => {
+            error!("room panicked");
+            Err("panic")
+        }
+    }
+}
+
+/// Stops taking commands: every queued join is answered `answer`.
+async fn refuse_all(
+    shared: &Shared,
+    key: &DocKey,
+    generation: u64,
+    mut rx: mpsc::Receiver<Cmd>,
+    answer: JoinError,
+) {
+    shared.forget(key, generation);
+    rx.close();
+    while let Some(cmd) = rx.recv().await {
+        if let Cmd::Join { reply, conn, .. } = cmd {
+            if reply.send(Err(answer)).is_err() {
+                conn.signal.close(Close::RELOAD);
+            }
+        }
+    }
+}
+
+struct Actor {
+    conns: HashMap<ConnId, ConnHandle>,
+    out: Vec<Effect>,
+}
+
+impl Actor {
+    /// Executes the room's effects. A connection whose outbox is full is closed with 1013 and
+    /// leaves the room, which may produce more effects (its presence removal).
+    fn deliver(&mut self, room: &mut Room) {
+        while !self.out.is_empty() {
+            let mut gone = Vec::new();
+            for effect in std::mem::take(&mut self.out) {
+                match effect {
+                    Effect::Send(conn, frame) => {
+                        if let Some(handle) = self.conns.get(&conn) {
+                            if !offer(handle, frame) {
+                                gone.push(conn);
+                            }
+                        }
+                    }
+                    Effect::Broadcast { except, frame } => {
+                        for (id, handle) in &self.conns {
+                            if Some(*id) != except && !offer(handle, frame.clone()) {
+                                gone.push(*id);
+                            }
+                        }
+                    }
+                    Effect::Close(conn, why) => {
+                        if let Some(handle) = self.conns.remove(&conn) {
+                            info!(conn, code = why.code, reason = why.reason, "closing connection");
+                            handle.signal.close(why);
+                        }
+                    }
+                }
+            }
+            for conn in gone {
+                if let Some(handle) = self.conns.remove(&conn) {
+                    if handle.signal.reason().is_none() {
+                        handle.signal.close(Close::SLOW);
+                        info!(conn, "closing slow connection");
+                    }
+                    room.leave(conn, &mut self.out);
+                }
+            }
+        }
+    }
+
+    fn close_all(&mut self, why: Close) {
+        for (_, handle) in self.conns.drain() {
+            handle.signal.close(why);
+        }
+    }
+}
+
+/// Queues a frame without waiting. False means the connection is too slow (or gone).
+fn offer(handle: &ConnHandle, frame: bytes::Bytes) -> bool {
+    match handle.outbox.try_send(frame) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
+    }
+}

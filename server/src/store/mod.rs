@@ -1,0 +1,146 @@
+//! Persistence: one interface, two backends (embedded SQLite, PostgreSQL). Only this module
+//! holds SQL.
+//!
+//! A board's document is stored as an append-only update log (per-document sequence numbers,
+//! assigned under the document's head row, so sequence order is commit order) folded from time
+//! to time into a snapshot. Loading is snapshot plus log tail, read in one transaction.
+//! Documents are keyed by board *and* document name so a board can later hold several documents
+//! (e.g. per-author private notes); today every board has one, [`MAIN_DOC`].
+
+mod compactor;
+mod postgres;
+mod sqlite;
+mod writer;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use compactor::{fold, Compactor};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use writer::{AppendOutcome, Writer};
+
+/// Name of the document every board has.
+pub const MAIN_DOC: &str = "main";
+
+/// Which document: a board and a document name within it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DocKey {
+    pub board: Arc<str>,
+    pub doc: Arc<str>,
+}
+
+impl DocKey {
+    pub fn main(board: impl Into<Arc<str>>) -> Self {
+        Self { board: board.into(), doc: Arc::from(MAIN_DOC) }
+    }
+}
+
+impl fmt::Debug for DocKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.board, self.doc)
+    }
+}
+
+impl fmt::Display for DocKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A snapshot: the document state (a v1 update) covering every log entry up to `upto_seq`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub upto_seq: i64,
+    pub data: Vec<u8>,
+}
+
+/// Everything needed to open a document.
+#[derive(Debug, Default)]
+pub struct StoredDoc {
+    pub snapshot: Option<Snapshot>,
+    /// Log entries after the snapshot, in sequence order.
+    pub log: Vec<(i64, Vec<u8>)>,
+    /// Yjs client ids bound to principals on this board.
+    pub owners: Vec<(u64, String)>,
+}
+
+impl StoredDoc {
+    /// Sequence number of the newest entry this state covers.
+    pub fn head(&self) -> i64 {
+        self.log.last().map(|(seq, _)| *seq).or(self.snapshot.as_ref().map(|s| s.upto_seq)).unwrap_or(0)
+    }
+}
+
+/// Updates of one document to append in a group commit.
+#[derive(Debug, Clone)]
+pub struct Append {
+    pub key: DocKey,
+    pub updates: Vec<Vec<u8>>,
+    /// New bindings of Yjs client ids to principals (board-wide).
+    pub owners: Vec<(u64, String)>,
+}
+
+/// A storage failure. Its text is for logs only, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The storage interface the rest of the server uses.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Reads a document's snapshot, log tail and client-id owners in one consistent read.
+    async fn load(&self, key: &DocKey) -> Result<StoredDoc, StoreError>;
+
+    /// Appends every batch in one transaction (group commit). Returns, per batch, the sequence
+    /// number of its last update (the document's new head).
+    async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError>;
+
+    /// In one transaction: replaces the snapshot of `key` by `snapshot` and deletes the log
+    /// entries it covers, if the current snapshot still covers `based_on` (0 = none). Returns
+    /// false, changing nothing, if another compaction got there first.
+    async fn replace_snapshot(
+        &self,
+        key: &DocKey,
+        based_on: i64,
+        snapshot: &Snapshot,
+    ) -> Result<bool, StoreError>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the connection pool.
+    async fn close(&self);
+
+    /// A short name for logs: "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+}
+
+/// Opens the store named by `database_url` (PostgreSQL or SQLite), or the embedded SQLite
+/// database in `data_dir`, and runs the migrations.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &std::path::Path,
+    sqlite_synchronous_full: bool,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            Ok(Arc::new(SqliteStore::open_url(url, sqlite_synchronous_full).await?))
+        }
+        Some(_) => Err(StoreError::Other(
+            "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
+        )),
+        None => Ok(Arc::new(SqliteStore::open_dir(data_dir, sqlite_synchronous_full).await?)),
+    }
+}

@@ -1,0 +1,168 @@
+//! PostgreSQL, for production and for several nodes sharing one database.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Row};
+
+use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+
+/// How long to wait for a pooled connection before reporting the database unreachable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool =
+            PgPoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn load(&self, key: &DocKey) -> Result<StoredDoc, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One snapshot of the database for the three reads (see the SQLite backend).
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        let snapshot =
+            sqlx::query("SELECT upto_seq, data FROM doc_snapshot WHERE board_id = $1 AND doc = $2")
+                .bind(&*key.board)
+                .bind(&*key.doc)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| Snapshot { upto_seq: row.get(0), data: row.get(1) });
+        let after = snapshot.as_ref().map_or(0, |s| s.upto_seq);
+        let log = sqlx::query(
+            "SELECT seq, data FROM doc_update WHERE board_id = $1 AND doc = $2 AND seq > $3 ORDER BY seq",
+        )
+        .bind(&*key.board)
+        .bind(&*key.doc)
+        .bind(after)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<Vec<u8>, _>(1)))
+        .collect();
+        let owners = sqlx::query("SELECT client_id, principal FROM board_client WHERE board_id = $1")
+            .bind(&*key.board)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|row| (row.get::<i64, _>(0) as u64, row.get::<String, _>(1)))
+            .collect();
+        tx.commit().await?;
+        Ok(StoredDoc { snapshot, log, owners })
+    }
+
+    async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut heads = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let n = batch.updates.len() as i64;
+            // The head row stays locked until commit: concurrent writers of the same document
+            // (other nodes) queue here, so sequence order is commit order.
+            let head: i64 = sqlx::query_scalar(
+                "INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, $3)
+                 ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
+                 RETURNING head",
+            )
+            .bind(&*batch.key.board)
+            .bind(&*batch.key.doc)
+            .bind(n)
+            .fetch_one(&mut *tx)
+            .await?;
+            if n > 0 {
+                sqlx::query(
+                    "INSERT INTO doc_update (board_id, doc, seq, data)
+                     SELECT $1, $2, $3 + t.o, t.d FROM unnest($4::bytea[]) WITH ORDINALITY AS t(d, o)",
+                )
+                .bind(&*batch.key.board)
+                .bind(&*batch.key.doc)
+                .bind(head - n)
+                .bind(&batch.updates)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !batch.owners.is_empty() {
+                let clients: Vec<i64> = batch.owners.iter().map(|(c, _)| *c as i64).collect();
+                let principals: Vec<&str> = batch.owners.iter().map(|(_, p)| p.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO board_client (board_id, client_id, principal)
+                     SELECT $1, c, p FROM unnest($2::bigint[], $3::text[]) AS t(c, p)
+                     ON CONFLICT (board_id, client_id) DO NOTHING",
+                )
+                .bind(&*batch.key.board)
+                .bind(&clients)
+                .bind(&principals)
+                .execute(&mut *tx)
+                .await?;
+            }
+            heads.push(head);
+        }
+        tx.commit().await?;
+        Ok(heads)
+    }
+
+    async fn replace_snapshot(
+        &self,
+        key: &DocKey,
+        based_on: i64,
+        snapshot: &Snapshot,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Serialise with appends and other compactors of this document.
+        sqlx::query("SELECT head FROM doc_head WHERE board_id = $1 AND doc = $2 FOR UPDATE")
+            .bind(&*key.board)
+            .bind(&*key.doc)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT upto_seq FROM doc_snapshot WHERE board_id = $1 AND doc = $2")
+                .bind(&*key.board)
+                .bind(&*key.doc)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if current.unwrap_or(0) != based_on {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO doc_snapshot (board_id, doc, upto_seq, format, data) VALUES ($1, $2, $3, 1, $4)
+             ON CONFLICT (board_id, doc) DO UPDATE SET upto_seq = EXCLUDED.upto_seq,
+               format = EXCLUDED.format, data = EXCLUDED.data, updated_at = now()",
+        )
+        .bind(&*key.board)
+        .bind(&*key.doc)
+        .bind(snapshot.upto_seq)
+        .bind(snapshot.data.as_slice())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM doc_update WHERE board_id = $1 AND doc = $2 AND seq <= $3")
+            .bind(&*key.board)
+            .bind(&*key.doc)
+            .bind(snapshot.upto_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}

@@ -1,0 +1,180 @@
+//! The embedded default: SQLite in WAL mode, one file under the data directory.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+
+/// How long a statement waits for a lock held by another connection or process (an operator
+/// command run while the server runs) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `atelier.db` in `dir`.
+    pub async fn open_dir(dir: &Path, synchronous_full: bool) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        let options = SqliteConnectOptions::new().filename(dir.join("atelier.db"));
+        Self::open(options, synchronous_full).await
+    }
+
+    /// Opens a `sqlite:` URL.
+    pub async fn open_url(url: &str, synchronous_full: bool) -> Result<Self, StoreError> {
+        Self::open(SqliteConnectOptions::from_str(url)?, synchronous_full).await
+    }
+
+    async fn open(options: SqliteConnectOptions, synchronous_full: bool) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load(&self, key: &DocKey) -> Result<StoredDoc, StoreError> {
+        // One read transaction: WAL gives it a consistent view, so a compaction committing
+        // between the snapshot read and the log read cannot hide rows.
+        let mut tx = self.pool.begin().await?;
+        let snapshot = sqlx::query("SELECT upto_seq, data FROM doc_snapshot WHERE board_id = ? AND doc = ?")
+            .bind(&*key.board)
+            .bind(&*key.doc)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| Snapshot { upto_seq: row.get(0), data: row.get(1) });
+        let after = snapshot.as_ref().map_or(0, |s| s.upto_seq);
+        let log = sqlx::query(
+            "SELECT seq, data FROM doc_update WHERE board_id = ? AND doc = ? AND seq > ? ORDER BY seq",
+        )
+        .bind(&*key.board)
+        .bind(&*key.doc)
+        .bind(after)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<Vec<u8>, _>(1)))
+        .collect();
+        let owners = sqlx::query("SELECT client_id, principal FROM board_client WHERE board_id = ?")
+            .bind(&*key.board)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|row| (row.get::<i64, _>(0) as u64, row.get::<String, _>(1)))
+            .collect();
+        tx.commit().await?;
+        Ok(StoredDoc { snapshot, log, owners })
+    }
+
+    async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut heads = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let n = batch.updates.len() as i64;
+            let head: i64 = sqlx::query_scalar(
+                "INSERT INTO doc_head (board_id, doc, head) VALUES (?, ?, ?)
+                 ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
+                 RETURNING head",
+            )
+            .bind(&*batch.key.board)
+            .bind(&*batch.key.doc)
+            .bind(n)
+            .fetch_one(&mut *tx)
+            .await?;
+            for (i, update) in batch.updates.iter().enumerate() {
+                sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES (?, ?, ?, ?)")
+                    .bind(&*batch.key.board)
+                    .bind(&*batch.key.doc)
+                    .bind(head - n + 1 + i as i64)
+                    .bind(update.as_slice())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (client, principal) in &batch.owners {
+                sqlx::query(
+                    "INSERT INTO board_client (board_id, client_id, principal) VALUES (?, ?, ?)
+                     ON CONFLICT (board_id, client_id) DO NOTHING",
+                )
+                .bind(&*batch.key.board)
+                .bind(*client as i64)
+                .bind(principal)
+                .execute(&mut *tx)
+                .await?;
+            }
+            heads.push(head);
+        }
+        tx.commit().await?;
+        Ok(heads)
+    }
+
+    async fn replace_snapshot(
+        &self,
+        key: &DocKey,
+        based_on: i64,
+        snapshot: &Snapshot,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Take the write lock first so the check and the write see the same state.
+        sqlx::query("UPDATE doc_head SET head = head WHERE board_id = ? AND doc = ?")
+            .bind(&*key.board)
+            .bind(&*key.doc)
+            .execute(&mut *tx)
+            .await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT upto_seq FROM doc_snapshot WHERE board_id = ? AND doc = ?")
+                .bind(&*key.board)
+                .bind(&*key.doc)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if current.unwrap_or(0) != based_on {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO doc_snapshot (board_id, doc, upto_seq, format, data) VALUES (?, ?, ?, 1, ?)
+             ON CONFLICT (board_id, doc) DO UPDATE SET upto_seq = excluded.upto_seq,
+               format = excluded.format, data = excluded.data,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        )
+        .bind(&*key.board)
+        .bind(&*key.doc)
+        .bind(snapshot.upto_seq)
+        .bind(snapshot.data.as_slice())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM doc_update WHERE board_id = ? AND doc = ? AND seq <= ?")
+            .bind(&*key.board)
+            .bind(&*key.doc)
+            .bind(snapshot.upto_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}

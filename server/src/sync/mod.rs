@@ -1,0 +1,110 @@
+//! The sync core: the Yjs sync and awareness protocol for one board, as plain data in and out.
+//!
+//! Nothing in this module does IO: no sockets, no database, no clock reads. The room actor
+//! (`crate::room`) feeds it decoded frames and the current time, executes the [`Effect`]s it
+//! returns, and commits the batches it hands out before telling it so. That split is what makes
+//! the durability contract testable with plain data: [`Room`] never emits a document update, or a
+//! sync reply, that the actor has not confirmed as committed.
+
+pub mod room;
+pub mod validate;
+pub mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use room::{Commit, Room};
+pub use wire::{decode_frame, Inbound, MSG_SAVED};
+
+/// Identifies one WebSocket connection within the process.
+pub type ConnId = u64;
+
+/// The stable identity behind a connection: a user or a guest. Yjs client ids are bound to it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Principal(Arc<str>);
+
+impl Principal {
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Principal({})", self.0)
+    }
+}
+
+/// What a connection may do on a board, decided when it connects (and lowered by revocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// May read and change the board.
+    Editor,
+    /// Receives the board and everyone's presence; every update with new content is refused.
+    Viewer,
+}
+
+/// Per-board limits enforced by the core.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_board_bytes: u64,
+    pub max_awareness_bytes: usize,
+    pub awareness_per_sec: u32,
+    pub max_pending_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_board_bytes: 64 * 1024 * 1024,
+            max_awareness_bytes: 16 * 1024,
+            awareness_per_sec: 30,
+            max_pending_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// A WebSocket close code and a short reason safe to show to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Close {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+impl Close {
+    /// The client sent bytes that are not a valid message (RFC 6455: 1007 invalid payload).
+    pub const MALFORMED: Close = Close { code: 1007, reason: "malformed message" };
+    /// A message or the board would exceed a configured size (1009 message too big).
+    pub const TOO_BIG: Close = Close { code: 1009, reason: "message or board too large" };
+    /// An update or presence state claims a Yjs client id bound to someone else (1008 policy).
+    pub const SPOOF: Close = Close { code: 1008, reason: "client id belongs to another participant" };
+    /// Too many updates waiting for missing dependencies (1008 policy).
+    pub const PENDING: Close = Close { code: 1008, reason: "too many updates with missing dependencies" };
+    /// The client does not read fast enough; reconnecting resyncs it (1013 try again later).
+    pub const SLOW: Close = Close { code: 1013, reason: "client too slow, reconnect to resync" };
+    /// The board could not be saved or failed internally; it reloads, reconnecting resyncs.
+    pub const RELOAD: Close = Close { code: 1013, reason: "board reloading, reconnect to resync" };
+    /// The server is shutting down (1001 going away).
+    pub const SHUTDOWN: Close = Close { code: 1001, reason: "server shutting down" };
+    /// No pong or message for too long.
+    pub const TIMEOUT: Close = Close { code: 1001, reason: "keepalive timeout" };
+    /// A text frame: the protocol is binary only (1003 unsupported data).
+    pub const TEXT: Close = Close { code: 1003, reason: "binary frames only" };
+}
+
+/// What the core asks its driver to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send one frame to one connection.
+    Send(ConnId, Bytes),
+    /// Send the same frame to every connection of the board, except `except` when set.
+    Broadcast { except: Option<ConnId>, frame: Bytes },
+    /// Close a connection. The core has already forgotten it.
+    Close(ConnId, Close),
+}

@@ -1,0 +1,595 @@
+//! One board's document, presence and connections, driven by plain data.
+//!
+//! The driver (the room actor) calls [`Room::join`], [`Room::receive`] and [`Room::leave`] as
+//! connections come and go, then either hands the [`Commit`] from [`Room::take_commit`] to the
+//! store and calls [`Room::committed`], or calls [`Room::settle`] when there is nothing to commit.
+//! Document updates and sync replies only leave the room from those two calls, so no client ever
+//! receives state that is not committed. Presence is ephemeral and relayed at once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use yrs::sync::Awareness;
+use yrs::updates::decoder::Decode;
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
+
+use super::wire::{self, Inbound};
+use super::{Close, ConnId, Effect, Limits, Principal, Role};
+
+/// Presence not renewed for this long is removed (the y-protocols `outdatedTimeout`).
+pub const AWARENESS_TIMEOUT_MS: u64 = 30_000;
+
+/// Largest merged relay frame built from consecutive updates of one sender.
+const RELAY_MERGE_BYTES: usize = 256 * 1024;
+
+/// The doc observer key used to capture each transaction's update.
+const CAPTURE: &str = "atelier-capture";
+
+/// Updates applied to the document that must be committed before anyone sees them.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// Each accepted update, as integrated (v1), in order.
+    pub updates: Vec<Vec<u8>>,
+    /// Yjs client ids seen for the first time on this board, and who wrote with them.
+    pub owners: Vec<(ClientID, Principal)>,
+}
+
+impl Commit {
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty() && self.owners.is_empty()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.updates.iter().map(|u| u.len() as u64).sum()
+    }
+}
+
+/// The room could not keep its document consistent; the driver must drop it and reload the
+/// board from the store. Whatever was not committed is lost only on the server: the clients that
+/// sent it still hold it and send it again when they resync.
+#[derive(Debug, thiserror::Error)]
+#[error("room must reload: {0}")]
+pub struct Reload(pub &'static str);
+
+/// Error loading a board's stored state into a room.
+#[derive(Debug, thiserror::Error)]
+#[error("stored board state does not decode or apply: {0}")]
+pub struct LoadError(String);
+
+#[derive(Debug)]
+struct Peer {
+    principal: Principal,
+    role: Role,
+    /// Yjs client ids this connection wrote with (for the saved extension).
+    doc_ids: HashSet<ClientID>,
+    /// Presence client ids owned by this connection, with when they were last renewed.
+    awareness_ids: HashMap<ClientID, u64>,
+    wants_saved: bool,
+    /// Token bucket for presence relays, in thousandths of a message.
+    tokens_milli: u64,
+    last_refill_ms: u64,
+    /// Presence changes held back by the rate cap, relayed by [`Room::tick`].
+    coalesced: HashSet<ClientID>,
+}
+
+#[derive(Debug)]
+enum Read {
+    /// A new connection: send it our state vector and everyone's presence.
+    Hello,
+    /// Answer a sync step 1.
+    Step1(StateVector),
+}
+
+struct Staged {
+    origin: ConnId,
+    update: Vec<u8>,
+}
+
+/// One open board.
+pub struct Room {
+    doc: Doc,
+    awareness: Awareness,
+    now_ms: Arc<AtomicU64>,
+    captured: Arc<Mutex<Vec<u8>>>,
+    limits: Limits,
+    owners: HashMap<ClientID, Principal>,
+    awareness_owner: HashMap<ClientID, ConnId>,
+    conns: HashMap<ConnId, Peer>,
+    /// Stored size: snapshot plus log, including what is staged.
+    board_bytes: u64,
+    staged: Vec<Staged>,
+    staged_owners: Vec<(ClientID, Principal)>,
+    in_flight: Vec<Staged>,
+    reads: Vec<(ConnId, Read)>,
+    /// Sync step 2 for an empty state vector, shared by every fresh joiner until the doc changes.
+    full_state: Option<Bytes>,
+    pending_bytes: usize,
+}
+
+impl Room {
+    /// Builds a room from stored state: an optional snapshot and the log updates after it.
+    pub fn load<'a>(
+        snapshot: Option<&'a [u8]>,
+        log: impl IntoIterator<Item = &'a [u8]>,
+        owners: impl IntoIterator<Item = (ClientID, Principal)>,
+        limits: Limits,
+    ) -> Result<Self, LoadError> {
+        let doc = Doc::new();
+        let mut board_bytes = 0u64;
+        // Each stored update gets its own transaction: one huge transaction is superlinear in yrs.
+        for bytes in snapshot.into_iter().chain(log) {
+            board_bytes += bytes.len() as u64;
+            let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
+            doc.transact_mut().apply_update(update).map_err(|e| LoadError(e.to_string()))?;
+        }
+        let captured = Arc::new(Mutex::new(Vec::new()));
+        let sink = captured.clone();
+        doc.observe_update_v1(CAPTURE, move |_, ev| {
+            // Runs inside the commit: must not open a transaction. Only stores the bytes.
+            if let Ok(mut slot) = sink.lock() {
+                *slot = ev.update.clone();
+            }
+        })
+        .map_err(|e| LoadError(e.to_string()))?;
+        let now_ms = Arc::new(AtomicU64::new(0));
+        let clock = now_ms.clone();
+        let awareness = Awareness::with_clock(doc.clone(), move || clock.load(Ordering::Relaxed));
+        Ok(Self {
+            doc,
+            awareness,
+            now_ms,
+            captured,
+            limits,
+            owners: owners.into_iter().collect(),
+            awareness_owner: HashMap::new(),
+            conns: HashMap::new(),
+            board_bytes,
+            staged: Vec::new(),
+            staged_owners: Vec::new(),
+            in_flight: Vec::new(),
+            reads: Vec::new(),
+            full_state: None,
+            pending_bytes: 0,
+        })
+    }
+
+    /// Number of open connections.
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Stored size of the board in bytes (snapshot plus log plus staged updates).
+    pub fn board_bytes(&self) -> u64 {
+        self.board_bytes
+    }
+
+    /// The committed document state, v1-encoded (for tests and exports).
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.doc.transact().encode_diff_v1(&StateVector::default())
+    }
+
+    /// A new connection. It receives our state vector and everyone's presence at the next
+    /// [`Room::settle`] or [`Room::committed`].
+    pub fn join(&mut self, conn: ConnId, principal: Principal, role: Role, now_ms: u64) {
+        let burst = u64::from(self.limits.awareness_per_sec.max(1)) * 1000;
+        self.conns.insert(
+            conn,
+            Peer {
+                principal,
+                role,
+                doc_ids: HashSet::new(),
+                awareness_ids: HashMap::new(),
+                wants_saved: false,
+                tokens_milli: burst,
+                last_refill_ms: now_ms,
+                coalesced: HashSet::new(),
+            },
+        );
+        self.reads.push((conn, Read::Hello));
+    }
+
+    /// Lowers or raises a live connection's role (revocation).
+    pub fn set_role(&mut self, conn: ConnId, role: Role) {
+        if let Some(peer) = self.conns.get_mut(&conn) {
+            peer.role = role;
+        }
+    }
+
+    /// A connection closed: forget it and remove its presence for everyone (no ghost cursors).
+    pub fn leave(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
+        let Some(peer) = self.conns.remove(&conn) else { return };
+        self.reads.retain(|(c, _)| *c != conn);
+        let mut gone = Vec::new();
+        for id in peer.awareness_ids.keys() {
+            if self.awareness_owner.get(id) == Some(&conn) {
+                self.awareness_owner.remove(id);
+                self.awareness.remove_state(*id);
+                gone.push(*id);
+            }
+        }
+        if !gone.is_empty() {
+            if let Ok(update) = self.awareness.update_with_clients(gone) {
+                out.push(Effect::Broadcast { except: None, frame: wire::awareness_frame(update) });
+            }
+        }
+    }
+
+    fn close(&mut self, conn: ConnId, why: Close, out: &mut Vec<Effect>) {
+        self.leave(conn, out);
+        out.push(Effect::Close(conn, why));
+    }
+
+    /// Handles the messages of one frame from `conn`.
+    pub fn receive(
+        &mut self,
+        conn: ConnId,
+        msgs: Vec<Inbound>,
+        now_ms: u64,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), Reload> {
+        self.now_ms.store(now_ms, Ordering::Relaxed);
+        for msg in msgs {
+            if !self.conns.contains_key(&conn) {
+                break; // closed by an earlier message of this frame
+            }
+            match msg {
+                Inbound::Step1(sv) => self.reads.push((conn, Read::Step1(sv))),
+                Inbound::Update { update, len } => self.update(conn, update, len, out)?,
+                Inbound::Awareness { update, len } => self.presence(conn, update, len, now_ms, out),
+                Inbound::QueryAwareness => {
+                    if let Some(frame) = self.full_awareness() {
+                        out.push(Effect::Send(conn, frame));
+                    }
+                }
+                Inbound::Auth => {}
+                Inbound::SavedOptIn => {
+                    if let Some(peer) = self.conns.get_mut(&conn) {
+                        peer.wants_saved = true;
+                    }
+                    self.send_saved(conn, out);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn update(
+        &mut self,
+        conn: ConnId,
+        update: Update,
+        len: usize,
+        out: &mut Vec<Effect>,
+    ) -> Result<(), Reload> {
+        let Some(peer) = self.conns.get(&conn) else { return Ok(()) };
+        let (principal, role) = (peer.principal.clone(), peer.role);
+        let sv = self.doc.transact().state_vector();
+
+        // Client ids whose clock this update advances are the ones it writes as.
+        let mut authored = Vec::new();
+        for (client, ranges) in update.insertions(true).iter() {
+            let end = ranges.iter().map(|r| r.end).max().unwrap_or(0);
+            if end > sv.get(client) {
+                authored.push(*client);
+            }
+        }
+
+        if role == Role::Viewer {
+            if authored.is_empty() && !self.deletes_anything_new(&update) {
+                return Ok(()); // a stock client's empty step 2: nothing to refuse
+            }
+            out.push(Effect::Send(conn, wire::denied_frame("read-only: this board is view-only for you")));
+            return Ok(());
+        }
+
+        if self.board_bytes.saturating_add(len as u64) > self.limits.max_board_bytes {
+            self.close(conn, Close::TOO_BIG, out);
+            return Ok(());
+        }
+
+        let mut new_owners = Vec::new();
+        for client in &authored {
+            match self.owners.get(client) {
+                Some(owner) if *owner == principal => {}
+                Some(_) => {
+                    self.close(conn, Close::SPOOF, out);
+                    return Ok(());
+                }
+                None => {
+                    let announced_by_other = self
+                        .awareness_owner
+                        .get(client)
+                        .and_then(|c| self.conns.get(c))
+                        .is_some_and(|p| p.principal != principal);
+                    if announced_by_other {
+                        self.close(conn, Close::SPOOF, out);
+                        return Ok(());
+                    }
+                    new_owners.push(*client);
+                }
+            }
+        }
+
+        let applied = {
+            let mut txn = self.doc.transact_mut_with(conn);
+            let applied = txn.apply_update(update);
+            let missing = txn.has_missing_updates();
+            (applied, missing)
+        };
+        let integrated = self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
+        if applied.0.is_err() {
+            // The document may hold part of the update: only a reload restores committed state.
+            return Err(Reload("an update failed half-way through integration"));
+        }
+        if applied.1 {
+            self.pending_bytes += len;
+            if self.pending_bytes > self.limits.max_pending_bytes {
+                self.doc.transact_mut().prune_pending();
+                self.pending_bytes = 0;
+                self.close(conn, Close::PENDING, out);
+            }
+        } else {
+            self.pending_bytes = 0;
+        }
+
+        for client in new_owners {
+            self.owners.insert(client, principal.clone());
+            self.staged_owners.push((client, principal.clone()));
+        }
+        if let Some(peer) = self.conns.get_mut(&conn) {
+            peer.doc_ids.extend(authored);
+        }
+        // An empty transaction still emits `[0, 0]`.
+        if integrated.len() > 2 {
+            self.board_bytes += integrated.len() as u64;
+            self.full_state = None;
+            self.staged.push(Staged { origin: conn, update: integrated });
+        }
+        Ok(())
+    }
+
+    fn deletes_anything_new(&self, update: &Update) -> bool {
+        let ds = update.delete_set();
+        if ds.is_empty() {
+            return false;
+        }
+        let deleted = self.doc.transact().snapshot().delete_set;
+        !ds.diff(&deleted).is_empty()
+    }
+
+    fn presence(
+        &mut self,
+        conn: ConnId,
+        update: yrs::sync::AwarenessUpdate,
+        len: usize,
+        now_ms: u64,
+        out: &mut Vec<Effect>,
+    ) {
+        if len > self.limits.max_awareness_bytes {
+            self.close(conn, Close::TOO_BIG, out);
+            return;
+        }
+        let Some(principal) = self.conns.get(&conn).map(|p| p.principal.clone()) else { return };
+        for client in update.clients.keys() {
+            if self.owners.get(client).is_some_and(|owner| *owner != principal) {
+                self.close(conn, Close::SPOOF, out);
+                return;
+            }
+            if let Some(holder) = self.awareness_owner.get(client).copied() {
+                if holder != conn {
+                    match self.conns.get_mut(&holder) {
+                        // The same participant reconnected before its old socket was noticed
+                        // closed: the new connection takes the presence over.
+                        Some(old) if old.principal == principal => {
+                            old.awareness_ids.remove(client);
+                        }
+                        Some(_) => {
+                            self.close(conn, Close::SPOOF, out);
+                            return;
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        let Some(peer) = self.conns.get_mut(&conn) else { return };
+        for client in update.clients.keys() {
+            peer.awareness_ids.insert(*client, now_ms);
+            self.awareness_owner.insert(*client, conn);
+        }
+        let changed = match self.awareness.apply_update_summary(update) {
+            Ok(Some(summary)) => summary.all_changes(),
+            Ok(None) => Vec::new(),
+            Err(_) => {
+                self.close(conn, Close::MALFORMED, out);
+                return;
+            }
+        };
+        if changed.is_empty() {
+            return;
+        }
+        let rate = u64::from(self.limits.awareness_per_sec.max(1));
+        let Some(peer) = self.conns.get_mut(&conn) else { return };
+        refill(peer, rate, now_ms);
+        if peer.tokens_milli >= 1000 && peer.coalesced.is_empty() {
+            peer.tokens_milli -= 1000;
+            if let Ok(update) = self.awareness.update_with_clients(changed) {
+                // Echoed to the sender too: the stock client reconnects after 30 s of silence.
+                out.push(Effect::Broadcast { except: None, frame: wire::awareness_frame(update) });
+            }
+        } else {
+            peer.coalesced.extend(changed);
+        }
+    }
+
+    fn full_awareness(&self) -> Option<Bytes> {
+        let update = self.awareness.update().ok()?;
+        (!update.clients.is_empty()).then(|| wire::awareness_frame(update))
+    }
+
+    fn send_saved(&self, conn: ConnId, out: &mut Vec<Effect>) {
+        let Some(peer) = self.conns.get(&conn) else { return };
+        if !peer.wants_saved {
+            return;
+        }
+        let sv = self.doc.transact().state_vector();
+        let mut mine = StateVector::default();
+        for id in peer.doc_ids.iter().chain(peer.awareness_ids.keys()) {
+            if self.owners.get(id).is_none_or(|o| *o == peer.principal) {
+                mine.set_max(*id, sv.get(id));
+            }
+        }
+        if !mine.is_empty() {
+            out.push(Effect::Send(conn, wire::saved_frame(&mine)));
+        }
+    }
+
+    /// Hands out what must be committed before anyone sees it, if anything. Call
+    /// [`Room::committed`] once it is durable.
+    pub fn take_commit(&mut self) -> Option<Commit> {
+        if self.staged.is_empty() && self.staged_owners.is_empty() {
+            return None;
+        }
+        let staged = std::mem::take(&mut self.staged);
+        let commit = Commit {
+            updates: staged.iter().map(|s| s.update.clone()).collect(),
+            owners: std::mem::take(&mut self.staged_owners),
+        };
+        self.in_flight = staged;
+        Some(commit)
+    }
+
+    /// The last [`Commit`] is durable: relay its updates, acknowledge them, answer reads.
+    pub fn committed(&mut self, out: &mut Vec<Effect>) {
+        let flight = std::mem::take(&mut self.in_flight);
+        let mut origins = HashSet::new();
+        // Consecutive updates of one sender go out merged, up to RELAY_MERGE_BYTES: a burst
+        // (a paste, a script) costs each other connection a few frames instead of hundreds.
+        let mut i = 0;
+        while i < flight.len() {
+            let origin = flight[i].origin;
+            let mut j = i;
+            let mut bytes = 0;
+            while j < flight.len()
+                && flight[j].origin == origin
+                && (j == i || bytes + flight[j].update.len() <= RELAY_MERGE_BYTES)
+            {
+                bytes += flight[j].update.len();
+                j += 1;
+            }
+            let group = &flight[i..j];
+            let merged = if group.len() == 1 {
+                None
+            } else {
+                yrs::merge_updates_v1(group.iter().map(|s| s.update.as_slice())).ok()
+            };
+            origins.insert(origin);
+            // Encoded once; the same bytes go to every other connection.
+            match merged {
+                Some(update) => {
+                    out.push(Effect::Broadcast { except: Some(origin), frame: wire::update_frame(&update) })
+                }
+                None => {
+                    for staged in group {
+                        out.push(Effect::Broadcast {
+                            except: Some(origin),
+                            frame: wire::update_frame(&staged.update),
+                        });
+                    }
+                }
+            }
+            i = j;
+        }
+        for conn in origins {
+            self.send_saved(conn, out);
+        }
+        self.settle(out);
+    }
+
+    /// Answers the reads (joins, sync step 1) waiting for a consistent, committed state.
+    pub fn settle(&mut self, out: &mut Vec<Effect>) {
+        if self.reads.is_empty() {
+            return;
+        }
+        let reads = std::mem::take(&mut self.reads);
+        let txn = self.doc.transact();
+        for (conn, read) in reads {
+            match read {
+                Read::Hello => {
+                    out.push(Effect::Send(conn, wire::step1_frame(txn.state_vector())));
+                    if let Some(frame) = self.full_awareness() {
+                        out.push(Effect::Send(conn, frame));
+                    }
+                }
+                Read::Step1(sv) if sv.is_empty() => {
+                    let frame = self
+                        .full_state
+                        .get_or_insert_with(|| wire::step2_frame(txn.encode_diff_v1(&sv)))
+                        .clone();
+                    out.push(Effect::Send(conn, frame));
+                }
+                Read::Step1(sv) => out.push(Effect::Send(conn, wire::step2_frame(txn.encode_diff_v1(&sv)))),
+            }
+        }
+    }
+
+    /// Periodic work: expire presence not renewed for [`AWARENESS_TIMEOUT_MS`] and relay presence
+    /// held back by the rate cap.
+    pub fn tick(&mut self, now_ms: u64, out: &mut Vec<Effect>) {
+        self.now_ms.store(now_ms, Ordering::Relaxed);
+        let rate = u64::from(self.limits.awareness_per_sec.max(1));
+        let mut expired = Vec::new();
+        let mut flush = Vec::new();
+        for peer in self.conns.values_mut() {
+            peer.awareness_ids.retain(|id, seen| {
+                if now_ms.saturating_sub(*seen) > AWARENESS_TIMEOUT_MS {
+                    expired.push(*id);
+                    false
+                } else {
+                    true
+                }
+            });
+            refill(peer, rate, now_ms);
+            if !peer.coalesced.is_empty() && peer.tokens_milli >= 1000 {
+                peer.tokens_milli -= 1000;
+                flush.extend(peer.coalesced.drain());
+            }
+        }
+        let mut expired_live = Vec::new();
+        for id in expired {
+            self.awareness_owner.remove(&id);
+            let alive = self.awareness.meta(id).is_some()
+                && self
+                    .awareness
+                    .update_with_clients([id])
+                    .is_ok_and(|u| u.clients.values().any(|e| e.json.as_ref() != "null"));
+            if alive {
+                self.awareness.remove_state(id);
+                expired_live.push(id);
+            }
+        }
+        flush.extend(expired_live);
+        if !flush.is_empty() {
+            if let Ok(update) = self.awareness.update_with_clients(flush) {
+                out.push(Effect::Broadcast { except: None, frame: wire::awareness_frame(update) });
+            }
+        }
+    }
+
+    /// Whether presence changes are waiting for the rate cap; [`Room::tick`] relays them.
+    pub fn has_coalesced(&self) -> bool {
+        self.conns.values().any(|p| !p.coalesced.is_empty())
+    }
+
+    /// Every connection of the room, for closing them all.
+    pub fn connection_ids(&self) -> Vec<ConnId> {
+        self.conns.keys().copied().collect()
+    }
+}
+
+fn refill(peer: &mut Peer, rate: u64, now_ms: u64) {
+    let elapsed = now_ms.saturating_sub(peer.last_refill_ms);
+    peer.last_refill_ms = now_ms;
+    peer.tokens_milli = (peer.tokens_milli + elapsed * rate).min(rate * 1000);
+}

@@ -1,0 +1,198 @@
+//! The WebSocket endpoint: `GET /ws/{board_id}?token=...` speaking y-protocols.
+//!
+//! Each connection runs two tasks: this one reads and decodes frames and hands them to the room;
+//! a writer task drains the connection's bounded outbox into the socket and sends keepalive
+//! pings. The room never waits for a connection: a full outbox closes it with 1013.
+//! Decoding runs on the reading task, so at most one decode per runtime worker runs at a time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio::time::{timeout_at, Instant};
+use tracing::{debug, info, warn, Instrument};
+
+use crate::http::{ApiError, AppState};
+use crate::room::{ConnHandle, ConnSignal, JoinError};
+use crate::store::DocKey;
+use crate::sync::{decode_frame, Close, Principal, Role};
+
+/// The server pings every connection this often.
+pub const PING_EVERY: Duration = Duration::from_secs(30);
+/// A connection that sent nothing (not even a pong) for this long is closed.
+pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(75);
+/// How long the close handshake may take before the socket is dropped.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes tungstenite reads from the socket at a time. Its 128 KiB default, allocated per
+/// connection, would dominate memory; client frames are small and larger ones still arrive.
+const READ_BUFFER: usize = 4 * 1024;
+/// Bytes buffered before tungstenite writes to the socket; every send is flushed anyway.
+/// (The write buffer's upper bound stays unlimited: a joiner's sync step 2 is as large as the
+/// board, and the outbox, not this buffer, bounds what waits for a slow client.)
+const WRITE_BUFFER: usize = 0;
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    token: Option<String>,
+}
+
+/// Board ids are URL-safe: letters, digits, `-` and `_`, 1 to 64 of them.
+pub fn valid_board_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub async fn handler(
+    Path(board): Path<String>,
+    Query(query): Query<WsQuery>,
+    State(app): State<AppState>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !valid_board_id(&board) {
+        return ApiError::not_found("board").into_response();
+    }
+    let (principal, role) = match crate::auth::authorise(query.token.as_deref()) {
+        Ok(who) => who,
+        Err(e) => return ApiError::unauthorized(e.to_string()).into_response(),
+    };
+    let max = app.config.max_message_bytes;
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| {
+            let key = DocKey::main(board);
+            let span = tracing::info_span!("ws", doc = %key);
+            connection(socket, app, key, principal, role).instrument(span)
+        })
+}
+
+async fn connection(socket: WebSocket, app: AppState, key: DocKey, principal: Principal, role: Role) {
+    let id = app.rooms.next_conn_id();
+    let (outbox, outbox_rx) = mpsc::channel(app.config.outbox_frames.max(1));
+    let signal = Arc::new(ConnSignal::default());
+    let handle = ConnHandle { id, outbox, signal: signal.clone() };
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
+
+    let room = match app.rooms.join(&key, handle, principal, role).await {
+        Ok(room) => room,
+        Err(e) => {
+            warn!(conn = id, error = %e, "join refused");
+            signal.close(match e {
+                JoinError::ShuttingDown => Close::SHUTDOWN,
+                JoinError::Retry | JoinError::Unavailable => Close::RELOAD,
+            });
+            let _ = writer.await;
+            return;
+        }
+    };
+    debug!(conn = id, "joined");
+    read_loop(stream, &room, id, &signal).await;
+    room.leave(id).await;
+    signal.close(Close { code: 1000, reason: "" });
+    let _ = writer.await;
+    debug!(conn = id, "left");
+}
+
+async fn read_loop(
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    room: &crate::room::RoomSender,
+    id: u64,
+    signal: &ConnSignal,
+) {
+    let mut deadline = Instant::now() + SILENCE_TIMEOUT;
+    loop {
+        let next = tokio::select! {
+            _ = signal.closed() => return,
+            next = timeout_at(deadline, stream.next()) => next,
+        };
+        let msg = match next {
+            Err(_) => {
+                info!(conn = id, "no message or pong for {SILENCE_TIMEOUT:?}, closing");
+                signal.close(Close::TIMEOUT);
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(e))) => {
+                let e = e.into_inner();
+                let why = match e.downcast_ref::<tungstenite::Error>() {
+                    Some(tungstenite::Error::Capacity(_)) => Close::TOO_BIG,
+                    _ => Close::MALFORMED,
+                };
+                info!(conn = id, code = why.code, error = %e, "websocket error, closing");
+                signal.close(why);
+                return;
+            }
+            Ok(Some(Ok(msg))) => msg,
+        };
+        deadline = Instant::now() + SILENCE_TIMEOUT;
+        match msg {
+            Message::Binary(frame) => match decode_frame(&frame) {
+                Ok(msgs) => {
+                    if !room.frame(id, msgs).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    warn!(conn = id, error = %e, bytes = frame.len(), "refused frame, closing");
+                    signal.close(Close::MALFORMED);
+                    return;
+                }
+            },
+            Message::Text(_) => {
+                warn!(conn = id, "text frame, closing");
+                signal.close(Close::TEXT);
+                return;
+            }
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => return,
+        }
+    }
+}
+
+async fn write_loop(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut outbox: mpsc::Receiver<bytes::Bytes>,
+    signal: Arc<ConnSignal>,
+) {
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            biased;
+            _ = signal.closed() => break,
+            frame = outbox.recv() => match frame {
+                Some(frame) => {
+                    // A send waits for socket space; a close request must not wait behind it.
+                    tokio::select! {
+                        biased;
+                        _ = signal.closed() => break,
+                        sent = sink.send(Message::Binary(frame)) => if sent.is_err() {
+                            signal.close(Close { code: 1006, reason: "" });
+                            return;
+                        }
+                    }
+                }
+                None => break,
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
+                    signal.close(Close { code: 1006, reason: "" });
+                    return;
+                }
+            }
+        }
+    }
+    let why = signal.reason().unwrap_or(Close { code: 1000, reason: "" });
+    // A client that stopped reading must not keep this task alive.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        let frame = CloseFrame { code: why.code, reason: why.reason.into() };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+        let _ = sink.close().await;
+    })
+    .await;
+}

@@ -1,0 +1,209 @@
+//! The same store tests against SQLite and against the real PostgreSQL.
+
+use std::sync::Arc;
+
+use atelier::store::{fold, Append, DocKey, PgStore, Snapshot, SqliteStore, Store};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, GetString, Map, Text, Transact, Update};
+
+use crate::support::rand_u64;
+
+/// Base URL of the PostgreSQL server used by the tests; a fresh database is created per run.
+fn pg_base() -> String {
+    std::env::var("ATELIER_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, randomly named PostgreSQL database, dropped when the guard is.
+pub struct PgDb {
+    pub url: String,
+    name: String,
+}
+
+impl PgDb {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        let base = pg_base();
+        let name = format!("atelier_it_{}", rand_u64() % 1_000_000_000_000);
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL must run at {base} for the tests: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+        let url = match base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{name}"),
+            None => panic!("bad ATELIER_TEST_POSTGRES"),
+        };
+        Self { url, name }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let base = pg_base();
+        // Best effort, on a thread of its own: Drop cannot be async.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&base).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+fn updates(n: usize) -> (Doc, Vec<Vec<u8>>) {
+    let doc = Doc::with_client_id(42);
+    let text = doc.get_or_insert_text("t");
+    let map = doc.get_or_insert_map("m");
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, "a");
+        map.insert(&mut txn, format!("k{}", i % 7), i as i64);
+        out.push(txn.encode_update_v1());
+    }
+    (doc, out)
+}
+
+fn materialise(snapshot: Option<&Snapshot>, log: &[(i64, Vec<u8>)]) -> String {
+    let doc = Doc::new();
+    for bytes in snapshot.map(|s| &s.data).into_iter().chain(log.iter().map(|(_, d)| d)) {
+        doc.transact_mut().apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
+    }
+    let text = doc.get_or_insert_text("t");
+    let txn = doc.transact();
+    text.get_string(&txn)
+}
+
+async fn exercise(store: Arc<dyn Store>) {
+    let key = DocKey::main(format!("board{}", rand_u64()));
+    let other = DocKey { board: key.board.clone(), doc: "private-notes".into() };
+    let empty = store.load(&key).await.unwrap();
+    assert!(empty.snapshot.is_none() && empty.log.is_empty());
+
+    let (_, ups) = updates(30);
+    // Two documents of one board and two batches in one group commit.
+    let heads = store
+        .append(&[
+            Append { key: key.clone(), updates: ups[..10].to_vec(), owners: vec![(42, "alice".into())] },
+            Append { key: other.clone(), updates: ups[..3].to_vec(), owners: vec![] },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(heads, vec![10, 3]);
+    let heads = store
+        .append(&[Append {
+            key: key.clone(),
+            updates: ups[10..].to_vec(),
+            owners: vec![(42, "mallory".into())],
+        }])
+        .await
+        .unwrap();
+    assert_eq!(heads, vec![30]);
+
+    let loaded = store.load(&key).await.unwrap();
+    let seqs: Vec<i64> = loaded.log.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>(), "contiguous per-document sequence");
+    assert_eq!(loaded.owners, vec![(42, "alice".to_string())], "first binding wins");
+    assert_eq!(store.load(&other).await.unwrap().log.len(), 3, "documents are separate");
+    let expected = materialise(None, &loaded.log);
+    assert_eq!(expected.len(), 30);
+
+    // Compaction folds the log into a snapshot from the store and deletes what it covers.
+    assert_eq!(fold(store.as_ref(), &key).await.unwrap(), Some(30));
+    let compacted = store.load(&key).await.unwrap();
+    assert_eq!(compacted.snapshot.as_ref().map(|s| s.upto_seq), Some(30));
+    assert!(compacted.log.is_empty());
+    assert_eq!(materialise(compacted.snapshot.as_ref(), &compacted.log), expected);
+
+    // Appends continue after the snapshot; loading is snapshot + tail.
+    let (_, more) = updates(35);
+    store.append(&[Append { key: key.clone(), updates: more[30..].to_vec(), owners: vec![] }]).await.unwrap();
+    let tail = store.load(&key).await.unwrap();
+    assert_eq!(tail.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![31, 32, 33, 34, 35]);
+    assert_eq!(materialise(tail.snapshot.as_ref(), &tail.log).len(), 35);
+
+    // A compaction based on a stale snapshot changes nothing.
+    let stale = Snapshot { upto_seq: 35, data: vec![0, 0] };
+    assert!(!store.replace_snapshot(&key, 0, &stale).await.unwrap());
+    assert_eq!(store.load(&key).await.unwrap().log.len(), 5);
+    store.ping().await.unwrap();
+}
+
+async fn concurrent_appends(store: Arc<dyn Store>) {
+    // Many writers on one document: sequence numbers stay contiguous and unique.
+    let key = DocKey::main(format!("board{}", rand_u64()));
+    let (_, ups) = updates(8);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let key = key.clone();
+            let ups = ups.clone();
+            tokio::spawn(async move {
+                for u in ups {
+                    store
+                        .append(&[Append { key: key.clone(), updates: vec![u], owners: vec![] }])
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let seqs: Vec<i64> = store.load(&key).await.unwrap().log.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path(), false).await.unwrap());
+    exercise(store.clone()).await;
+    concurrent_appends(store.clone()).await;
+    store.close().await;
+    // Reopening runs the migrations again (a no-op) and keeps the data.
+    let store = SqliteStore::open_dir(dir.path(), true).await.unwrap();
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let db = PgDb::create().await;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
+    exercise(store.clone()).await;
+    concurrent_appends(store.clone()).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_server_runs_on_postgres() {
+    use crate::support::*;
+    let db = PgDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.database_url = Some(db.url.clone());
+    let server = TestServer::start(cfg.clone()).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    a.wait_synced().await;
+    for i in 0..25 {
+        a.set(&format!("n{i}"), i);
+    }
+    b.wait_until("b has all", |c| c.keys() == 25).await;
+    server.stop().await;
+    let server = TestServer::start(cfg).await;
+    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    c.wait_until("restarted on postgres, c has all", |c| c.keys() == 25).await;
+    assert_eq!(c.notes(), b.notes());
+    server.stop().await;
+    assert!(!dir.path().join("atelier.db").exists(), "no SQLite file when DATABASE_URL is postgres");
+}

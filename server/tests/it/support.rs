@@ -1,0 +1,231 @@
+//! A server started in-process on port 0 and a small y-protocols test client.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use atelier::ServeConfig;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+use yrs::encoding::read::{Cursor, Read};
+use yrs::sync::{Message, SyncMessage};
+use yrs::types::ToJson;
+use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, Map, MapRef, ReadTxn, StateVector, Transact, TransactionMut, Update};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running server; dropping it does not stop it, [`TestServer::stop`] does.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), atelier::ServerError>>,
+}
+
+impl TestServer {
+    pub async fn start(config: ServeConfig) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let listener = TcpListener::bind(config.listen).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(atelier::run(config, listener, shutdown.clone()));
+        Self { addr, shutdown, task }
+    }
+
+    /// Graceful shutdown; returns once the server has stopped.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(WAIT, self.task).await.expect("stops in time").expect("join").expect("ok");
+    }
+
+    pub fn url(&self, board: &str, token: &str) -> String {
+        format!("ws://{}/ws/{board}?token={token}", self.addr)
+    }
+}
+
+pub fn config(dir: &tempfile::TempDir) -> ServeConfig {
+    ServeConfig::for_dir(dir.path())
+}
+
+pub fn board() -> String {
+    format!("b{}", rand_u64())
+}
+
+pub fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// What the test client saw.
+#[derive(Default)]
+pub struct Seen {
+    pub closed: Option<(u16, String)>,
+    pub saved: Vec<StateVector>,
+    pub denied: Vec<String>,
+    pub awareness: Vec<yrs::sync::AwarenessUpdate>,
+    pub synced: bool,
+}
+
+/// A y-protocols client over tokio-tungstenite holding its own yrs document.
+pub struct TestClient {
+    pub doc: Doc,
+    pub seen: Arc<Mutex<Seen>>,
+    out: mpsc::UnboundedSender<WsMessage>,
+}
+
+impl TestClient {
+    pub async fn connect(url: &str) -> Self {
+        Self::connect_with(url, Doc::new()).await
+    }
+
+    pub async fn connect_with(url: &str, doc: Doc) -> Self {
+        // A joiner's sync step 2 is one frame as large as the board.
+        let mut ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
+        ws_config.max_frame_size = Some(128 << 20);
+        ws_config.max_message_size = Some(128 << 20);
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(ws_config), false).await.expect("connect");
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
+        tokio::spawn(async move {
+            while let Some(msg) = out_rx.recv().await {
+                if sink.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let client = Self { doc: doc.clone(), seen: seen.clone(), out: out.clone() };
+        let step1 = Message::Sync(SyncMessage::SyncStep1(doc.transact().state_vector())).encode_v1();
+        client.send_raw(step1);
+        tokio::spawn(async move {
+            while let Some(msg) = stream.next().await {
+                match msg {
+                    Ok(WsMessage::Binary(frame)) => handle(&doc, &seen, &out, &frame),
+                    Ok(WsMessage::Close(frame)) => {
+                        let (code, reason) = frame
+                            .map(|f| (u16::from(f.code), f.reason.to_string()))
+                            .unwrap_or((u16::from(CloseCode::Status), String::new()));
+                        seen.lock().unwrap().closed = Some((code, reason));
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let mut seen = seen.lock().unwrap();
+            seen.closed.get_or_insert((1006, String::new()));
+        });
+        client
+    }
+
+    pub fn send_raw(&self, bytes: Vec<u8>) {
+        let _ = self.out.send(WsMessage::Binary(bytes.into()));
+    }
+
+    /// Edits the local document and sends the update, like a stock client does.
+    pub fn edit(&self, f: impl FnOnce(&mut TransactionMut, &MapRef)) {
+        let map = self.doc.get_or_insert_map("notes");
+        let update = {
+            let mut txn = self.doc.transact_mut();
+            f(&mut txn, &map);
+            txn.encode_update_v1()
+        };
+        self.send_raw(Message::Sync(SyncMessage::Update(update)).encode_v1());
+    }
+
+    pub fn set(&self, key: &str, value: i64) {
+        self.edit(|txn, map| {
+            map.insert(txn, key.to_string(), value);
+        });
+    }
+
+    pub fn notes(&self) -> serde_json::Value {
+        let map = self.doc.get_or_insert_map("notes");
+        let txn = self.doc.transact();
+        serde_json::to_value(map.to_json(&txn)).expect("json")
+    }
+
+    pub fn keys(&self) -> usize {
+        self.doc.get_or_insert_map("notes").len(&self.doc.transact()) as usize
+    }
+
+    pub async fn wait_until(&self, what: &str, mut pred: impl FnMut(&Self) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !pred(self) {
+            if tokio::time::Instant::now() > deadline {
+                let mut notes = self.notes().to_string();
+                notes.truncate(300);
+                panic!("timed out waiting until {what}; notes = {notes}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn wait_synced(&self) {
+        self.wait_until("synced", |c| c.seen.lock().unwrap().synced).await;
+    }
+
+    pub async fn wait_closed(&self) -> (u16, String) {
+        self.wait_until("closed", |c| c.seen.lock().unwrap().closed.is_some()).await;
+        self.seen.lock().unwrap().closed.clone().expect("closed")
+    }
+
+    pub fn closed(&self) -> Option<(u16, String)> {
+        self.seen.lock().unwrap().closed.clone()
+    }
+
+    pub fn close(&self) {
+        let _ = self.out.send(WsMessage::Close(None));
+    }
+}
+
+fn handle(doc: &Doc, seen: &Mutex<Seen>, out: &mpsc::UnboundedSender<WsMessage>, frame: &[u8]) {
+    // The server sends one message per frame: decode exactly one and require nothing to follow.
+    let mut decoder = DecoderV1::new(Cursor::new(frame));
+    let msg = Message::decode(&mut decoder).expect("server frame decodes");
+    assert_eq!(msg.encode_v1().len(), frame.len(), "server sent more than one message in a frame");
+    match msg {
+        Message::Sync(SyncMessage::SyncStep1(sv)) => {
+            let diff = doc.transact().encode_diff_v1(&sv);
+            let reply = Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1();
+            let _ = out.send(WsMessage::Binary(reply.into()));
+        }
+        Message::Sync(SyncMessage::SyncStep2(u)) => {
+            doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+            seen.lock().unwrap().synced = true;
+        }
+        Message::Sync(SyncMessage::Update(u)) => {
+            doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+        }
+        Message::Awareness(a) => seen.lock().unwrap().awareness.push(a),
+        Message::Auth(reason) => seen.lock().unwrap().denied.push(reason.unwrap_or_default()),
+        Message::Custom(atelier::sync::MSG_SAVED, payload) => {
+            let sv = StateVector::decode_v1(&payload).expect("saved payload");
+            seen.lock().unwrap().saved.push(sv);
+        }
+        other => panic!("unexpected message {other:?}"),
+    }
+}
+
+/// A v1 varUint.
+pub fn var(mut n: u64, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads the first varUint of a buffer.
+pub fn read_first_var(buf: &[u8]) -> u64 {
+    Cursor::new(buf).read_var().expect("var")
+}

@@ -1,0 +1,145 @@
+//! Clients converge through the server; the saved extension; presence.
+
+use std::collections::HashMap;
+
+use yrs::sync::{Awareness, Message};
+use yrs::updates::encoder::Encode;
+use yrs::{ReadTxn, Transact};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn clients_converge_and_a_late_joiner_gets_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    a.wait_synced().await;
+    b.wait_synced().await;
+    for i in 0..50 {
+        a.set(&format!("a{i}"), i);
+        b.set(&format!("b{i}"), i);
+    }
+    a.wait_until("a has 100 notes", |c| c.keys() == 100).await;
+    b.wait_until("b has 100 notes", |c| c.keys() == 100).await;
+    assert_eq!(a.notes(), b.notes());
+
+    let late = TestClient::connect(&server.url(&board, "carol")).await;
+    late.wait_until("late joiner has 100 notes", |c| c.keys() == 100).await;
+    assert_eq!(late.notes(), a.notes());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_first_joins_share_one_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let urls: Vec<String> = (0..12).map(|i| server.url(&board, &format!("p{i}"))).collect();
+    let clients = futures_util::future::join_all(urls.iter().map(|u| TestClient::connect(u))).await;
+    for (i, c) in clients.iter().enumerate() {
+        c.set(&format!("k{i}"), i as i64);
+    }
+    for c in &clients {
+        c.wait_until("every client sees every key", |c| c.keys() == 12).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn saved_extension_reports_committed_clock_only_to_who_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    a.wait_synced().await;
+    a.send_raw(vec![atelier::sync::MSG_SAVED, 0]);
+    for i in 0..20 {
+        a.set(&format!("n{i}"), i);
+    }
+    let me = a.doc.client_id();
+    let local_clock = a.doc.transact().state_vector().get(&me);
+    assert!(local_clock > 0);
+    a.wait_until("saved reaches the local clock", |c| {
+        c.seen.lock().unwrap().saved.iter().any(|sv| sv.get(&me) >= local_clock)
+    })
+    .await;
+    b.wait_until("b got the notes", |c| c.keys() == 20).await;
+    assert!(b.seen.lock().unwrap().saved.is_empty(), "a client that did not opt in got saved messages");
+    server.stop().await;
+}
+
+fn awareness_frame(doc: &yrs::Doc, state: &str) -> Vec<u8> {
+    let mut aw = Awareness::new(doc.clone());
+    aw.set_local_state_raw(state);
+    Message::Awareness(aw.update().unwrap()).encode_v1()
+}
+
+#[tokio::test]
+async fn presence_is_echoed_relayed_and_removed_when_a_connection_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    a.wait_synced().await;
+    b.wait_synced().await;
+    let a_id = a.doc.client_id();
+    a.send_raw(awareness_frame(&a.doc, r#"{"user":{"name":"Alix"}}"#));
+    let has_state = |c: &TestClient, id, live: bool| {
+        c.seen
+            .lock()
+            .unwrap()
+            .awareness
+            .iter()
+            .any(|u| u.clients.get(&id).is_some_and(|e| (e.json.as_ref() != "null") == live))
+    };
+    a.wait_until("sender gets its own presence echoed", |c| has_state(c, a_id, true)).await;
+    b.wait_until("b sees a's presence", |c| has_state(c, a_id, true)).await;
+
+    a.close();
+    b.wait_until("b sees a's presence removed", |c| has_state(c, a_id, false)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn presence_of_a_client_id_owned_by_someone_else_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    a.wait_synced().await;
+    a.set("x", 1);
+    let mallory_doc = yrs::Doc::with_client_id(a.doc.client_id().get());
+    let m = TestClient::connect_with(&server.url(&board, "mallory"), yrs::Doc::new()).await;
+    m.wait_synced().await;
+    m.send_raw(awareness_frame(&mallory_doc, r#"{"user":{"name":"fake"}}"#));
+    let (code, _) = m.wait_closed().await;
+    assert_eq!(code, 1008);
+    assert!(a.closed().is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_message_per_frame_even_for_a_multi_message_request() {
+    // The test client asserts that every server frame holds exactly one message; ask for
+    // several replies in one frame.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    a.wait_synced().await;
+    a.set("x", 1);
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let mut frame = Message::Sync(yrs::sync::SyncMessage::SyncStep1(Default::default())).encode_v1();
+    frame.extend(Message::AwarenessQuery.encode_v1());
+    frame.extend(awareness_frame(&b.doc, "{}"));
+    b.send_raw(frame);
+    b.wait_until("b has x", |c| c.keys() == 1).await;
+    b.wait_until("b got presence", |c| !c.seen.lock().unwrap().awareness.is_empty()).await;
+    assert!(b.closed().is_none());
+    let _ = HashMap::<u8, u8>::new();
+    server.stop().await;
+}
