@@ -593,3 +593,194 @@ fn refill(peer: &mut Peer, rate: u64, now_ms: u64) {
     peer.last_refill_ms = now_ms;
     peer.tokens_milli = (peer.tokens_milli + elapsed * rate).min(rate * 1000);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::sync::{Message, SyncMessage};
+    use yrs::updates::encoder::Encode;
+    use yrs::{Map, ReadTxn};
+
+    fn room() -> Room {
+        Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).expect("empty room")
+    }
+
+    fn who(name: &str) -> Principal {
+        Principal::new(name)
+    }
+
+    fn edit(doc: &Doc, key: &str) -> Inbound {
+        let map = doc.get_or_insert_map("notes");
+        let bytes = {
+            let mut txn = doc.transact_mut();
+            map.insert(&mut txn, key, 1);
+            txn.encode_update_v1()
+        };
+        let len = bytes.len();
+        Inbound::Update { update: Update::decode_v1(&bytes).expect("decodes"), len }
+    }
+
+    fn carries_update(effect: &Effect) -> bool {
+        let frame = match effect {
+            Effect::Send(_, f) | Effect::Broadcast { frame: f, .. } => f,
+            Effect::Close(..) => return false,
+        };
+        matches!(
+            Message::decode_v1(frame),
+            Ok(Message::Sync(SyncMessage::Update(_))) | Ok(Message::Sync(SyncMessage::SyncStep2(_)))
+        )
+    }
+
+    #[test]
+    fn updates_reach_nobody_before_their_commit() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        room.join(2, who("bob"), Role::Editor, 0);
+        room.settle(&mut out);
+        out.clear();
+
+        let alice = Doc::with_client_id(11);
+        room.receive(1, vec![edit(&alice, "a")], 0, &mut out).expect("ok");
+        // Bob asks for the state in the same round: he must not get the uncommitted edit.
+        room.receive(2, vec![Inbound::Step1(StateVector::default())], 0, &mut out).expect("ok");
+        assert!(out.iter().all(|e| !carries_update(e)), "something left before the commit: {out:?}");
+
+        let commit = room.take_commit().expect("something to commit");
+        assert_eq!(commit.updates.len(), 1);
+        assert_eq!(commit.owners, vec![(ClientID::new(11), who("alice"))]);
+        room.committed(&mut out);
+        assert!(out
+            .iter()
+            .any(|e| matches!(e, Effect::Broadcast { except: Some(1), .. }) && carries_update(e)));
+        assert!(
+            out.iter().any(|e| matches!(e, Effect::Send(2, _)) && carries_update(e)),
+            "bob's step 2 after the commit"
+        );
+    }
+
+    #[test]
+    fn a_viewer_is_told_no_and_keeps_reading() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("vera"), Role::Viewer, 0);
+        // A stock client's empty sync step 2 is accepted silently.
+        let empty = Update::decode_v1(&[0, 0]).expect("empty update");
+        room.receive(1, vec![Inbound::Update { update: empty, len: 2 }], 0, &mut out).expect("ok");
+        assert!(out.is_empty());
+        // Content is refused with a permission-denied message, and nothing is staged.
+        room.receive(1, vec![edit(&Doc::with_client_id(5), "x")], 0, &mut out).expect("ok");
+        assert!(room.take_commit().is_none());
+        assert!(
+            matches!(&out[..], [Effect::Send(1, f)] if matches!(Message::decode_v1(f), Ok(Message::Auth(Some(_)))))
+        );
+        assert_eq!(room.connections(), 1, "the viewer stays connected");
+    }
+
+    #[test]
+    fn a_lowered_role_takes_effect_on_the_next_message() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("eve"), Role::Editor, 0);
+        let doc = Doc::with_client_id(9);
+        room.receive(1, vec![edit(&doc, "a")], 0, &mut out).expect("ok");
+        assert!(room.take_commit().is_some());
+        room.committed(&mut out);
+        room.set_role(1, Role::Viewer);
+        room.receive(1, vec![edit(&doc, "b")], 0, &mut out).expect("ok");
+        assert!(room.take_commit().is_none());
+    }
+
+    fn presence(client: u64, clock: u32, json: &str) -> Inbound {
+        let mut clients = HashMap::new();
+        clients.insert(
+            ClientID::new(client),
+            yrs::sync::awareness::AwarenessUpdateEntry { clock, json: json.into() },
+        );
+        let update = yrs::sync::AwarenessUpdate { clients };
+        let len = update.encode_v1().len();
+        Inbound::Awareness { update, len }
+    }
+
+    fn awareness_of(effect: &Effect) -> Option<yrs::sync::AwarenessUpdate> {
+        match effect {
+            Effect::Broadcast { frame, .. } | Effect::Send(_, frame) => match Message::decode_v1(frame) {
+                Ok(Message::Awareness(u)) => Some(u),
+                _ => None,
+            },
+            Effect::Close(..) => None,
+        }
+    }
+
+    #[test]
+    fn presence_expires_after_thirty_silent_seconds() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        room.join(2, who("bob"), Role::Editor, 0);
+        room.receive(1, vec![presence(11, 1, r#"{"name":"A"}"#)], 0, &mut out).expect("ok");
+        out.clear();
+        room.tick(AWARENESS_TIMEOUT_MS - 1, &mut out);
+        assert!(out.is_empty(), "not expired yet");
+        room.tick(AWARENESS_TIMEOUT_MS + 1, &mut out);
+        let removal = out.iter().find_map(awareness_of).expect("a removal is broadcast");
+        assert_eq!(removal.clients[&ClientID::new(11)].json.as_ref(), "null");
+    }
+
+    #[test]
+    fn presence_over_the_rate_cap_is_coalesced_not_lost() {
+        let mut room = Room::load(
+            None,
+            std::iter::empty(),
+            std::iter::empty(),
+            Limits { awareness_per_sec: 2, ..Limits::default() },
+        )
+        .expect("room");
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        for clock in 1..=6 {
+            room.receive(1, vec![presence(11, clock, &format!(r#"{{"x":{clock}}}"#))], 10, &mut out)
+                .expect("ok");
+        }
+        assert_eq!(out.iter().filter_map(awareness_of).count(), 2, "burst of 2 relayed at once");
+        assert!(room.has_coalesced());
+        out.clear();
+        room.tick(600, &mut out);
+        let latest = out.iter().find_map(awareness_of).expect("coalesced state relayed");
+        assert_eq!(latest.clients[&ClientID::new(11)].json.as_ref(), r#"{"x":6}"#);
+    }
+
+    #[test]
+    fn leaving_removes_the_presence_of_every_client_of_the_connection() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        room.join(2, who("bob"), Role::Editor, 0);
+        room.receive(1, vec![presence(11, 1, "{}"), presence(12, 1, "{}")], 0, &mut out).expect("ok");
+        out.clear();
+        room.leave(1, &mut out);
+        let removal = out.iter().find_map(awareness_of).expect("removal broadcast");
+        let mut gone: Vec<u64> = removal.clients.keys().map(|c| c.get()).collect();
+        gone.sort();
+        assert_eq!(gone, vec![11, 12]);
+        assert!(removal.clients.values().all(|e| e.json.as_ref() == "null"));
+    }
+
+    #[test]
+    fn reloading_stored_updates_gives_the_same_document() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        let doc = Doc::with_client_id(3);
+        for i in 0..10 {
+            room.receive(1, vec![edit(&doc, &format!("k{i}"))], 0, &mut out).expect("ok");
+        }
+        let commit = room.take_commit().expect("commit");
+        room.committed(&mut out);
+        let owners = commit.owners.clone();
+        let reloaded =
+            Room::load(None, commit.updates.iter().map(|u| u.as_slice()), owners, Limits::default())
+                .expect("reload");
+        assert_eq!(reloaded.encode_state(), room.encode_state());
+    }
+}

@@ -1,5 +1,7 @@
 //! Integration tests: real servers on port 0, real WebSocket clients, both real stores.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod abuse;
 mod lifecycle;
 mod store;

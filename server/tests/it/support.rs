@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
-use yrs::encoding::read::{Cursor, Read};
+use yrs::encoding::read::Cursor;
 use yrs::sync::{Message, SyncMessage};
 use yrs::types::ToJson;
 use yrs::updates::decoder::{Decode, DecoderV1};
@@ -214,18 +214,4 @@ fn handle(doc: &Doc, seen: &Mutex<Seen>, out: &mpsc::UnboundedSender<WsMessage>,
         }
         other => panic!("unexpected message {other:?}"),
     }
-}
-
-/// A v1 varUint.
-pub fn var(mut n: u64, out: &mut Vec<u8>) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads the first varUint of a buffer.
-pub fn read_first_var(buf: &[u8]) -> u64 {
-    Cursor::new(buf).read_var().expect("var")
 }
