@@ -599,7 +599,7 @@ mod tests {
     use super::*;
     use yrs::sync::{Message, SyncMessage};
     use yrs::updates::encoder::Encode;
-    use yrs::{Map, ReadTxn};
+    use yrs::Map;
 
     fn room() -> Room {
         Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).expect("empty room")
