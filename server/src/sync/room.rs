@@ -371,33 +371,44 @@ impl Room {
             return;
         }
         let Some(principal) = self.conns.get(&conn).map(|p| p.principal.clone()) else { return };
-        for client in update.clients.keys() {
-            if self.owners.get(client).is_some_and(|owner| *owner != principal) {
-                self.close(conn, Close::SPOOF, out);
-                return;
+        // A stock client re-sends every presence change it receives, peers' included, so
+        // entries for client ids this connection does not hold are expected: they are dropped
+        // (never applied, never relayed), not treated as an attack.
+        let mut accepted = HashMap::new();
+        for (client, entry) in update.clients {
+            if self.owners.get(&client).is_some_and(|owner| *owner != principal) {
+                continue; // someone else's Yjs client id
             }
-            if let Some(holder) = self.awareness_owner.get(client).copied() {
-                if holder != conn {
-                    match self.conns.get_mut(&holder) {
-                        // The same participant reconnected before its old socket was noticed
-                        // closed: the new connection takes the presence over.
-                        Some(old) if old.principal == principal => {
-                            old.awareness_ids.remove(client);
-                        }
-                        Some(_) => {
-                            self.close(conn, Close::SPOOF, out);
-                            return;
-                        }
-                        None => {}
+            let newer = self.awareness.meta(client).is_none_or(|(clock, _)| entry.clock > clock);
+            let claims = newer && entry.json.as_ref() != "null";
+            match self.awareness_owner.get(&client).copied() {
+                Some(holder) if holder == conn => {}
+                Some(holder) => {
+                    // The same participant reconnecting before its old socket was noticed closed
+                    // sends its own state with a higher clock: the new connection takes it over.
+                    // Another tab relaying it sends the clock it received: ignored.
+                    let same = self.conns.get(&holder).is_some_and(|p| p.principal == principal);
+                    if !(same && claims) {
+                        continue;
+                    }
+                    if let Some(old) = self.conns.get_mut(&holder) {
+                        old.awareness_ids.remove(&client);
                     }
                 }
+                None if claims => {}
+                None => continue, // a relayed removal or a stale state: nothing to claim
             }
+            accepted.insert(client, entry);
+        }
+        if accepted.is_empty() {
+            return;
         }
         let Some(peer) = self.conns.get_mut(&conn) else { return };
-        for client in update.clients.keys() {
+        for client in accepted.keys() {
             peer.awareness_ids.insert(*client, now_ms);
             self.awareness_owner.insert(*client, conn);
         }
+        let update = yrs::sync::AwarenessUpdate { clients: accepted };
         let changed = match self.awareness.apply_update_summary(update) {
             Ok(Some(summary)) => summary.all_changes(),
             Ok(None) => Vec::new(),

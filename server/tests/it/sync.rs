@@ -105,20 +105,45 @@ async fn presence_is_echoed_relayed_and_removed_when_a_connection_closes() {
 }
 
 #[tokio::test]
-async fn presence_of_a_client_id_owned_by_someone_else_is_refused() {
+async fn presence_under_someone_elses_client_id_is_dropped_not_relayed() {
+    // A stock client re-sends peers' presence, so this is not a reason to close; but a forged
+    // state must never reach anyone.
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
     let board = board();
     let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
     a.wait_synced().await;
-    a.set("x", 1);
-    let mallory_doc = yrs::Doc::with_client_id(a.doc.client_id().get());
-    let m = TestClient::connect_with(&server.url(&board, "mallory"), yrs::Doc::new()).await;
+    b.wait_synced().await;
+    a.set("x", 1); // binds alice's client id to alice
+    a.send_raw(awareness_frame(&a.doc, r#"{"user":{"name":"Alix"}}"#));
+    b.wait_until("b sees alice", |c| !c.seen.lock().unwrap().awareness.is_empty()).await;
+
+    let forger = yrs::Doc::with_client_id(a.doc.client_id().get());
+    let m = TestClient::connect(&server.url(&board, "mallory")).await;
     m.wait_synced().await;
-    m.send_raw(awareness_frame(&mallory_doc, r#"{"user":{"name":"fake"}}"#));
-    let (code, _) = m.wait_closed().await;
-    assert_eq!(code, 1008);
-    assert!(a.closed().is_none());
+    // A much higher clock: would win if it were applied.
+    let mut aw = Awareness::new(forger.clone());
+    for _ in 0..5 {
+        aw.set_local_state_raw(r#"{"user":{"name":"forged"}}"#);
+    }
+    m.send_raw(Message::Awareness(aw.update().unwrap()).encode_v1());
+    // Mallory's own presence, sent after the forgery, proves the forgery was processed.
+    m.send_raw(awareness_frame(&m.doc, r#"{"user":{"name":"Mallory"}}"#));
+    let m_id = m.doc.client_id();
+    b.wait_until("b sees mallory's own presence", |c| {
+        c.seen.lock().unwrap().awareness.iter().any(|u| u.clients.contains_key(&m_id))
+    })
+    .await;
+    let forged_seen = b
+        .seen
+        .lock()
+        .unwrap()
+        .awareness
+        .iter()
+        .any(|u| u.clients.values().any(|e| e.json.contains("forged")));
+    assert!(!forged_seen, "a forged presence state was relayed");
+    assert!(m.closed().is_none() && a.closed().is_none());
     server.stop().await;
 }
 
