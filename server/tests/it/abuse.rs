@@ -182,3 +182,38 @@ async fn a_client_that_does_not_read_is_closed_with_1013_and_others_carry_on() {
     assert_eq!(close, Some(1013));
     server.stop().await;
 }
+
+/// Peak resident memory of this process, in KB (Linux).
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn count_bombs_do_not_make_the_server_allocate() {
+    // Each of these frames is a few bytes that declare 2^28 entries; yrs alone reserves
+    // ~0.5 GB for one of them. The server (in this process) must refuse them cheaply.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let (board, a, b) = board_with_two(&server).await;
+    let before = peak_rss_kb();
+    let bombs: Vec<Vec<u8>> = vec![
+        vec![1, 5, 0x80, 0x80, 0x80, 0x80, 0x01],    // awareness clients
+        vec![0, 2, 5, 0x80, 0x80, 0x80, 0x80, 0x01], // update clients
+        vec![0, 1, 5, 0x80, 0x80, 0x80, 0x80, 0x01], // step 2 clients
+        vec![0, 0, 5, 0x80, 0x80, 0x80, 0x80, 0x01], // state vector entries
+        vec![0, 2, 7, 0, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00], // delete-set clients
+    ];
+    for round in 0..4 {
+        for bomb in &bombs {
+            let m = TestClient::connect(&server.url(&board, &format!("m{round}"))).await;
+            m.send_raw(bomb.clone());
+            assert_eq!(m.wait_closed().await.0, 1007);
+        }
+    }
+    let grown_mb = (peak_rss_kb() - before) / 1024;
+    assert!(grown_mb < 100, "peak memory grew by {grown_mb} MB");
+    still_works(&a, &b, 2).await;
+    server.stop().await;
+}

@@ -207,3 +207,38 @@ async fn the_server_runs_on_postgres() {
     server.stop().await;
     assert!(!dir.path().join("atelier.db").exists(), "no SQLite file when DATABASE_URL is postgres");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_reaches_no_one_and_clients_resync_after_reload() {
+    use crate::support::*;
+    use sqlx::Connection;
+    let db = PgDb::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.database_url = Some(db.url.clone());
+    let server = TestServer::start(cfg).await;
+    let board = board();
+    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    a.wait_synced().await;
+    b.wait_synced().await;
+    a.set("committed", 1);
+    b.wait_until("b has the first edit", |c| c.keys() == 1).await;
+
+    // Break the log table: the next group commit fails.
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("ALTER TABLE doc_update RENAME TO doc_update_broken").execute(&mut admin).await.unwrap();
+    a.set("lost-on-the-server", 2);
+    let (code_a, _) = a.wait_closed().await;
+    let (code_b, _) = b.wait_closed().await;
+    assert_eq!((code_a, code_b), (1013, 1013), "every client of the board is told to reconnect");
+    assert_eq!(b.keys(), 1, "the uncommitted edit reached another client");
+
+    // Repair; alice reconnects with her document and resyncs what the store lacks.
+    sqlx::query("ALTER TABLE doc_update_broken RENAME TO doc_update").execute(&mut admin).await.unwrap();
+    let a2 = TestClient::connect_with(&server.url(&board, "alice"), a.doc.clone()).await;
+    a2.wait_synced().await;
+    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    c.wait_until("carol gets both edits after the resync", |c| c.keys() == 2).await;
+    server.stop().await;
+}
