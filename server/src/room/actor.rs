@@ -37,16 +37,22 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         }
     };
     let mut since_snapshot = stored.log.len() as u64;
-    let room = Room::load(
-        stored.snapshot.as_ref().map(|s| s.data.as_slice()),
-        stored.log.iter().map(|(_, data)| data.as_slice()),
-        stored.owners.iter().map(|(c, p)| (ClientID::new(*c), Principal::new(p.as_str()))),
-        shared.config.limits.clone(),
-    );
+    let room = catch_unwind(AssertUnwindSafe(|| {
+        Room::load(
+            stored.snapshot.as_ref().map(|s| s.data.as_slice()),
+            stored.log.iter().map(|(_, data)| data.as_slice()),
+            stored.owners.iter().map(|(c, p)| (ClientID::new(*c), Principal::new(p.as_str()))),
+            shared.config.limits.clone(),
+        )
+    }));
     let mut room = match room {
-        Ok(room) => room,
-        Err(e) => {
+        Ok(Ok(room)) => room,
+        Ok(Err(e)) => {
             error!(error = %e, "stored board does not load");
+            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+        }
+        Err(_) => {
+            error!("loading the stored board panicked");
             return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
         }
     };
@@ -57,20 +63,32 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut idle_since = Some(Instant::now());
+    // On shutdown the inbox is closed and what it already holds is still applied and committed
+    // (a flush), then every connection is closed with 1001.
+    let mut draining = false;
     let exit = loop {
-        let idle_deadline = idle_since.map(|t| t + shared.config.idle);
+        let idle_deadline = idle_since.filter(|_| !draining).map(|t| t + shared.config.idle);
         let flush_at = room.has_coalesced().then(|| Instant::now() + Duration::from_millis(50));
         let result = tokio::select! {
             biased;
-            _ = shared.shutdown.cancelled() => break Exit::Shutdown,
+            _ = shared.shutdown.cancelled(), if !draining => {
+                draining = true;
+                rx.close();
+                continue;
+            }
             n = rx.recv_many(&mut cmds, ROUND) => {
                 if n == 0 {
-                    break Exit::InboxClosed;
+                    break if draining { Exit::Shutdown } else { Exit::InboxClosed };
                 }
                 let now = shared.now_ms();
                 guarded(&mut room, |room, out| {
                     for cmd in cmds.drain(..) {
                         match cmd {
+                            Cmd::Join { conn, reply, .. } if draining => {
+                                if reply.send(Err(JoinError::ShuttingDown)).is_err() {
+                                    conn.signal.close(Close::SHUTDOWN);
+                                }
+                            }
                             Cmd::Join { conn, principal, role, reply } => {
                                 if reply.send(Ok(())).is_ok() {
                                     room.join(conn.id, principal, role, now);
@@ -155,8 +173,8 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             refuse_all(&shared, &key, generation, rx, JoinError::Retry).await;
         }
         Exit::Shutdown => {
+            debug!("flushed for shutdown");
             actor.close_all(Close::SHUTDOWN);
-            rx.close();
         }
         Exit::Reload(why) => {
             warn!(reason = why, "room dropped; clients reconnect and resync from the store");
