@@ -8,14 +8,9 @@ use clap::Args;
 
 use crate::sync::Limits;
 
-/// Options of `atelier serve`.
+/// Where the data lives; shared by `atelier serve` and `atelier admin`.
 #[derive(Debug, Clone, Args)]
-pub struct ServeConfig {
-    /// Address to listen on. Port 0 picks a free port; the chosen address is printed on the
-    /// first line of standard output (`listening on http://ADDR`).
-    #[arg(long, env = "ATELIER_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-
+pub struct DbConfig {
     /// Directory of the embedded SQLite database, used when no DATABASE_URL is given.
     #[arg(long, env = "ATELIER_DATA_DIR", default_value = "./atelier-data")]
     pub data_dir: PathBuf,
@@ -29,6 +24,31 @@ pub struct ServeConfig {
     /// loss), `normal` survives a crash of the process but not of the machine.
     #[arg(long, env = "ATELIER_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"])]
     pub sqlite_synchronous: String,
+}
+
+impl DbConfig {
+    /// The embedded SQLite database in `dir`.
+    pub fn sqlite_dir(dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: dir.into(), database_url: None, sqlite_synchronous: "normal".into() }
+    }
+
+    /// Opens the database and runs the migrations.
+    pub async fn open(&self) -> Result<std::sync::Arc<dyn crate::store::Database>, crate::store::StoreError> {
+        crate::store::open(self.database_url.as_deref(), &self.data_dir, self.sqlite_synchronous == "full")
+            .await
+    }
+}
+
+/// Options of `atelier serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on. Port 0 picks a free port; the chosen address is printed on the
+    /// first line of standard output (`listening on http://ADDR`).
+    #[arg(long, env = "ATELIER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub db: DbConfig,
 
     /// Seconds a board stays in memory after its last connection closed.
     #[arg(long, env = "ATELIER_ROOM_IDLE_SECS", default_value_t = 60)]
@@ -68,6 +88,15 @@ pub struct ServeConfig {
     /// Bytes of updates waiting for missing dependencies that a board may hold in memory.
     #[arg(long, env = "ATELIER_MAX_PENDING_BYTES", default_value_t = 1024 * 1024)]
     pub max_pending_bytes: usize,
+
+    /// The address people use to reach this server, for the links in invites
+    /// (e.g. `https://atelier.example.org`). Defaults to `http://` + the listen address.
+    #[arg(long, env = "ATELIER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Largest request body accepted by the REST API, in bytes.
+    #[arg(long, env = "ATELIER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
 }
 
 impl ServeConfig {
@@ -75,9 +104,7 @@ impl ServeConfig {
     pub fn for_dir(dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: dir.into(),
-            database_url: None,
-            sqlite_synchronous: "normal".into(),
+            db: DbConfig::sqlite_dir(dir),
             room_idle_secs: 60,
             max_message_bytes: 1024 * 1024,
             max_board_bytes: 64 * 1024 * 1024,
@@ -87,6 +114,8 @@ impl ServeConfig {
             max_awareness_bytes: 16 * 1024,
             awareness_per_sec: 30,
             max_pending_bytes: 1024 * 1024,
+            public_url: None,
+            max_body_bytes: 64 * 1024,
         }
     }
 

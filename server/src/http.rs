@@ -12,23 +12,31 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{error, Level};
 
+use crate::auth::LoginLimiter;
 use crate::config::ServeConfig;
+use crate::live::Live;
 use crate::room::Rooms;
-use crate::store::Store;
+use crate::store::{Database, StoreError};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<ServeConfig>,
-    pub store: Arc<dyn Store>,
+    pub db: Arc<dyn Database>,
     pub rooms: Rooms,
+    pub live: Live,
+    pub limiter: Arc<LoginLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
+    let (api, openapi) = crate::api::router();
+    let openapi = Arc::new(openapi);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/ws/{board_id}", get(crate::ws::handler))
+        .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .nest("/api/v1", api.layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes)))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(CatchPanicLayer::custom(|_| {
             error!("request handler panicked");
@@ -49,9 +57,9 @@ async fn healthz() -> &'static str {
 
 /// Ready: the store answers.
 async fn readyz(State(app): State<AppState>) -> Response {
-    match app.store.ping().await {
+    match app.db.ping().await {
         Ok(()) => {
-            (StatusCode::OK, Json(json!({"status": "ready", "store": app.store.backend()}))).into_response()
+            (StatusCode::OK, Json(json!({"status": "ready", "store": app.db.backend()}))).into_response()
         }
         Err(e) => {
             error!(error = %e, "readiness check: store unreachable");
@@ -79,12 +87,43 @@ impl ApiError {
         Self { status: StatusCode::NOT_FOUND, code: "not_found", message: format!("{what} not found") }
     }
 
-    pub fn unauthorized(message: String) -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message }
+    pub fn unauthenticated() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthenticated",
+            message: "a valid token is required".into(),
+        }
+    }
+
+    pub fn forbidden(message: &str) -> Self {
+        Self { status: StatusCode::FORBIDDEN, code: "forbidden", message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code: "bad_request", message: message.into() }
+    }
+
+    pub fn conflict(message: &str) -> Self {
+        Self { status: StatusCode::CONFLICT, code: "conflict", message: message.into() }
+    }
+
+    pub fn too_many(message: &str) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, code: "rate_limited", message: message.into() }
     }
 
     pub fn internal() -> Self {
         Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: "internal error".into() }
+    }
+
+    /// A storage failure: logged with its details, answered without them.
+    pub fn store(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::conflict(what),
+            e => {
+                error!(error = %e, "storage error");
+                Self::internal()
+            }
+        }
     }
 }
 

@@ -4,12 +4,16 @@
 //! bound listener and a shutdown token, so tests start servers on port 0 and stop them at will.
 //! See ARCHITECTURE.md for the code map and the invariants.
 
+pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod live;
 pub mod room;
 pub mod store;
 pub mod sync;
+pub mod tenancy;
 pub mod ws;
 
 use std::sync::Arc;
@@ -20,7 +24,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub use config::ServeConfig;
+pub use config::{DbConfig, ServeConfig};
 
 use crate::room::{RoomConfig, Rooms};
 use crate::store::{Compactor, Writer};
@@ -42,9 +46,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
-    let store =
-        store::open(config.database_url.as_deref(), &config.data_dir, config.sqlite_synchronous == "full")
-            .await?;
+    let store = config.db.open().await?;
     info!(backend = store.backend(), "store ready");
     let (writer, writer_task) = Writer::spawn(store.clone());
     let (compactor, compactor_task) = Compactor::spawn(store.clone());
@@ -56,8 +58,16 @@ pub async fn run(
         shutdown.clone(),
     );
     let deadline = Duration::from_secs(config.shutdown_secs);
-    let state = http::AppState { config: Arc::new(config), store: store.clone(), rooms: rooms.clone() };
-    let app = http::router(state);
+    let live = live::Live::default();
+    let sweeper = tokio::spawn(live.clone().sweep_forever(store.clone(), shutdown.clone()));
+    let state = http::AppState {
+        config: Arc::new(config),
+        db: store.clone(),
+        rooms: rooms.clone(),
+        live,
+        limiter: Arc::new(auth::LoginLimiter::default()),
+    };
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 
     // Nagle's algorithm would hold small frames back for up to ~40 ms.
     let listener = listener.tap_io(|tcp| {
@@ -78,6 +88,7 @@ pub async fn run(
         warn!("group commit did not finish within {deadline:?}");
     }
     compactor_task.abort();
+    sweeper.abort();
     store.close().await;
     info!("stopped");
     Ok(())

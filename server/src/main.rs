@@ -16,6 +16,54 @@ struct Cli {
 enum Command {
     /// Run the server (embedded SQLite under ./atelier-data unless DATABASE_URL is set).
     Serve(atelier::ServeConfig),
+    /// Operator commands on the database; each prints one JSON object.
+    Admin {
+        #[command(flatten)]
+        db: atelier::DbConfig,
+        #[command(subcommand)]
+        command: Admin,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Create an organisation and its first admin account.
+    CreateTenant {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// At least 10 characters. Prefer the environment variable to keep it out of shell history.
+        #[arg(long, env = "ATELIER_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+    },
+    /// Create an account in an organisation.
+    CreateUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "ATELIER_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        display_name: String,
+        /// admin or member.
+        #[arg(long, default_value = "member", value_parser = ["admin", "member"])]
+        role: String,
+    },
+    /// Issue a bearer token for an account (no password needed: this is the operator).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        /// Lifetime of the token.
+        #[arg(long, default_value_t = 7 * 24 * 3600)]
+        ttl_secs: u64,
+    },
+    /// Revoke every token of an account; a running server closes its connections within seconds.
+    RevokeTokens {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +79,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(config) => serve(config).await,
+            Command::Admin { db, command } => admin(db, command).await,
         }
     });
     match result {
@@ -52,6 +101,26 @@ async fn serve(config: atelier::ServeConfig) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(signals(shutdown.clone()));
     atelier::run(config, listener, shutdown).await?;
+    Ok(())
+}
+
+async fn admin(db: atelier::DbConfig, command: Admin) -> anyhow::Result<()> {
+    use atelier::admin;
+    let db = db.open().await?;
+    let out = match command {
+        Admin::CreateTenant { name, admin_email, admin_password } => {
+            admin::create_tenant(db.as_ref(), &name, &admin_email, &admin_password).await?
+        }
+        Admin::CreateUser { tenant, email, password, display_name, role } => {
+            let role =
+                atelier::tenancy::TenantRole::parse(&role).unwrap_or(atelier::tenancy::TenantRole::Member);
+            admin::create_user(db.as_ref(), &tenant, &email, &password, &display_name, role).await?
+        }
+        Admin::CreateToken { email, ttl_secs } => admin::create_token(db.as_ref(), &email, ttl_secs).await?,
+        Admin::RevokeTokens { email } => admin::revoke_tokens(db.as_ref(), &email).await?,
+    };
+    db.close().await;
+    println!("{out}");
     Ok(())
 }
 

@@ -18,9 +18,11 @@ use tokio::time::{timeout_at, Instant};
 use tracing::{debug, info, warn, Instrument};
 
 use crate::http::{ApiError, AppState};
+use crate::live::LiveConn;
 use crate::room::{ConnHandle, ConnSignal, JoinError};
 use crate::store::DocKey;
 use crate::sync::{decode_frame, Close, Principal, Role};
+use crate::tenancy::{board_access, Caller};
 
 /// The server pings every connection this often.
 pub const PING_EVERY: Duration = Duration::from_secs(30);
@@ -46,6 +48,16 @@ pub fn valid_board_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// What the upgrade handler learnt about the connection, kept for revocation.
+struct Authorised {
+    principal: Principal,
+    role: Role,
+    session: String,
+    user_id: Option<String>,
+    invite_id: Option<String>,
+    project_id: String,
+}
+
 pub async fn handler(
     Path(board): Path<String>,
     Query(query): Query<WsQuery>,
@@ -55,9 +67,9 @@ pub async fn handler(
     if !valid_board_id(&board) {
         return ApiError::not_found("board").into_response();
     }
-    let (principal, role) = match crate::auth::authorise(query.token.as_deref()) {
+    let who = match authorise(&app, &board, query.token.as_deref().unwrap_or("")).await {
         Ok(who) => who,
-        Err(e) => return ApiError::unauthorized(e.to_string()).into_response(),
+        Err(e) => return e.into_response(),
     };
     let max = app.config.max_message_bytes;
     ws.read_buffer_size(READ_BUFFER)
@@ -67,11 +79,42 @@ pub async fn handler(
         .on_upgrade(move |socket| {
             let key = DocKey::main(board);
             let span = tracing::info_span!("ws", doc = %key);
-            connection(socket, app, key, principal, role).instrument(span)
+            connection(socket, app, key, who).instrument(span)
         })
 }
 
-async fn connection(socket: WebSocket, app: AppState, key: DocKey, principal: Principal, role: Role) {
+/// Checks the token and the caller's access to the board: 401 without a valid token, 404 when
+/// the board does not exist *for this caller* (other tenants' boards look nonexistent).
+async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Authorised, ApiError> {
+    let now = crate::auth::now_ms();
+    let caller = crate::auth::authenticate(app.db.as_ref(), token, now)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let board =
+        app.db.board(board_id).await.map_err(ApiError::store)?.ok_or_else(|| ApiError::not_found("board"))?;
+    let member = match &caller {
+        Caller::User(user) => {
+            app.db.member_role(&board.project_id, &user.id).await.map_err(ApiError::store)?
+        }
+        Caller::Guest { .. } => None,
+    };
+    let role = board_access(&caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
+    let (user_id, invite_id) = match &caller {
+        Caller::User(user) => (Some(user.id.clone()), None),
+        Caller::Guest { guest, .. } => (None, Some(guest.invite_id.clone())),
+    };
+    Ok(Authorised {
+        principal: Principal::new(caller.principal_id()),
+        role,
+        session: crate::auth::token_hash(token),
+        user_id,
+        invite_id,
+        project_id: board.project_id,
+    })
+}
+
+async fn connection(socket: WebSocket, app: AppState, key: DocKey, who: Authorised) {
     let id = app.rooms.next_conn_id();
     let (outbox, outbox_rx) = mpsc::channel(app.config.outbox_frames.max(1));
     let signal = Arc::new(ConnSignal::default());
@@ -79,7 +122,7 @@ async fn connection(socket: WebSocket, app: AppState, key: DocKey, principal: Pr
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
 
-    let room = match app.rooms.join(&key, handle, principal, role).await {
+    let room = match app.rooms.join(&key, handle, who.principal, who.role).await {
         Ok(room) => room,
         Err(e) => {
             warn!(conn = id, error = %e, "join refused");
@@ -91,8 +134,22 @@ async fn connection(socket: WebSocket, app: AppState, key: DocKey, principal: Pr
             return;
         }
     };
-    debug!(conn = id, "joined");
+    app.live.register(
+        id,
+        LiveConn {
+            session: who.session,
+            user_id: who.user_id,
+            invite_id: who.invite_id,
+            board_id: key.board.to_string(),
+            project_id: who.project_id,
+            role: who.role,
+            room: room.clone(),
+            signal: signal.clone(),
+        },
+    );
+    debug!(conn = id, role = ?who.role, "joined");
     read_loop(stream, &room, id, &signal).await;
+    app.live.unregister(id);
     room.leave(id).await;
     signal.close(Close { code: 1000, reason: "" });
     let _ = writer.await;

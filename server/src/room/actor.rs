@@ -96,6 +96,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                                 }
                             }
                             Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
+                            Cmd::SetRole { conn, role } => room.set_role(conn, role),
                             Cmd::Leave { conn } => {
                                 actor.conns.remove(&conn);
                                 room.leave(conn, out);

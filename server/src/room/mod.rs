@@ -32,6 +32,7 @@ pub(crate) enum Cmd {
     Join { conn: ConnHandle, principal: Principal, role: Role, reply: oneshot::Sender<Result<(), JoinError>> },
     Frame { conn: ConnId, msgs: Vec<Inbound> },
     Leave { conn: ConnId },
+    SetRole { conn: ConnId, role: Role },
 }
 
 /// Why joining a board failed.
@@ -64,6 +65,11 @@ impl RoomSender {
     /// Queues the messages of one frame; waits while the room's inbox is full.
     pub async fn frame(&self, conn: ConnId, msgs: Vec<Inbound>) -> bool {
         self.tx.send(Cmd::Frame { conn, msgs }).await.is_ok()
+    }
+
+    /// Changes a live connection's role (revocation lowers it).
+    pub async fn set_role(&self, conn: ConnId, role: Role) {
+        let _ = self.tx.send(Cmd::SetRole { conn, role }).await;
     }
 
     /// Tells the room the connection is gone.

@@ -8,6 +8,7 @@
 //! (e.g. per-author private notes); today every board has one, [`MAIN_DOC`].
 
 mod compactor;
+pub mod directory;
 mod postgres;
 mod sqlite;
 mod writer;
@@ -90,9 +91,16 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("{0}")]
     Other(String),
 }
+
+/// Everything the server stores: documents and the tenancy model, in one database.
+pub trait Database: Store + directory::Directory {}
+
+impl<T: Store + directory::Directory> Database for T {}
 
 /// The storage interface the rest of the server uses.
 #[async_trait]
@@ -130,7 +138,7 @@ pub async fn open(
     database_url: Option<&str>,
     data_dir: &std::path::Path,
     sqlite_synchronous_full: bool,
-) -> Result<Arc<dyn Store>, StoreError> {
+) -> Result<Arc<dyn Database>, StoreError> {
     match database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PgStore::connect(url).await?))

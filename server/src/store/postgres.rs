@@ -6,7 +6,14 @@ use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
+use super::directory::{
+    board_from, conflict, impl_directory, invite_from, parse, user_from, NewAudit, NewUser, Session,
+    SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+};
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+use crate::tenancy::{
+    AuditEntry, Board, Guest, GuestRole, Invite, Member, Project, ProjectRole, Tenant, TenantRole, User,
+};
 
 /// How long to wait for a pooled connection before reporting the database unreachable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -166,3 +173,5 @@ impl Store for PgStore {
         "postgres"
     }
 }
+
+impl_directory!(PgStore);

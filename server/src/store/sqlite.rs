@@ -8,7 +8,14 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::directory::{
+    board_from, conflict, impl_directory, invite_from, parse, user_from, NewAudit, NewUser, Session,
+    SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+};
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+use crate::tenancy::{
+    AuditEntry, Board, Guest, GuestRole, Invite, Member, Project, ProjectRole, Tenant, TenantRole, User,
+};
 
 /// How long a statement waits for a lock held by another connection or process (an operator
 /// command run while the server runs) before failing.
@@ -178,3 +185,5 @@ impl Store for SqliteStore {
         "sqlite"
     }
 }
+
+impl_directory!(SqliteStore);

@@ -11,13 +11,13 @@ async fn eviction_and_reload_give_the_same_document() {
     cfg.room_idle_secs = 1;
     cfg.compact_every = 7; // also exercise compaction folding part of the log
     let server = TestServer::start(cfg).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
     a.wait_synced().await;
     for i in 0..30 {
         a.set(&format!("n{i}"), i);
     }
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     b.wait_until("b has all", |c| c.keys() == 30).await;
     let before = b.notes();
     a.close();
@@ -26,7 +26,7 @@ async fn eviction_and_reload_give_the_same_document() {
     b.wait_closed().await;
     tokio::time::sleep(Duration::from_millis(2500)).await; // past the idle time: evicted
 
-    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    let c = TestClient::connect(&fx.url("carol").await).await;
     c.wait_until("reloaded board has all", |c| c.keys() == 30).await;
     assert_eq!(c.notes(), before);
     server.stop().await;
@@ -36,9 +36,9 @@ async fn eviction_and_reload_give_the_same_document() {
 async fn restart_and_graceful_shutdown_keep_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     for i in 0..40 {
         a.set(&format!("n{i}"), i);
@@ -50,7 +50,8 @@ async fn restart_and_graceful_shutdown_keep_everything() {
     assert_eq!(code, 1001, "graceful shutdown closes sockets with 1001");
 
     let server = TestServer::start(config(&dir)).await;
-    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    fx.rebind(&server);
+    let c = TestClient::connect(&fx.url("carol").await).await;
     c.wait_until("restarted board has all", |c| c.keys() == 40).await;
     assert_eq!(c.notes(), before);
     server.stop().await;

@@ -189,11 +189,11 @@ async fn the_server_runs_on_postgres() {
     let db = PgDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(&dir);
-    cfg.database_url = Some(db.url.clone());
+    cfg.db.database_url = Some(db.url.clone());
     let server = TestServer::start(cfg.clone()).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     for i in 0..25 {
         a.set(&format!("n{i}"), i);
@@ -201,7 +201,8 @@ async fn the_server_runs_on_postgres() {
     b.wait_until("b has all", |c| c.keys() == 25).await;
     server.stop().await;
     let server = TestServer::start(cfg).await;
-    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    fx.rebind(&server);
+    let c = TestClient::connect(&fx.url("carol").await).await;
     c.wait_until("restarted on postgres, c has all", |c| c.keys() == 25).await;
     assert_eq!(c.notes(), b.notes());
     server.stop().await;
@@ -215,11 +216,11 @@ async fn a_failed_commit_reaches_no_one_and_clients_resync_after_reload() {
     let db = PgDb::create().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(&dir);
-    cfg.database_url = Some(db.url.clone());
+    cfg.db.database_url = Some(db.url.clone());
     let server = TestServer::start(cfg).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     b.wait_synced().await;
     a.set("committed", 1);
@@ -236,9 +237,9 @@ async fn a_failed_commit_reaches_no_one_and_clients_resync_after_reload() {
 
     // Repair; alice reconnects with her document and resyncs what the store lacks.
     sqlx::query("ALTER TABLE doc_update_broken RENAME TO doc_update").execute(&mut admin).await.unwrap();
-    let a2 = TestClient::connect_with(&server.url(&board, "alice"), a.doc.clone()).await;
+    let a2 = TestClient::connect_with(&fx.url("alice").await, a.doc.clone()).await;
     a2.wait_synced().await;
-    let c = TestClient::connect(&server.url(&board, "carol")).await;
+    let c = TestClient::connect(&fx.url("carol").await).await;
     c.wait_until("carol gets both edits after the resync", |c| c.keys() == 2).await;
     server.stop().await;
 }

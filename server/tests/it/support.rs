@@ -23,6 +23,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// A running server; dropping it does not stop it, [`TestServer::stop`] does.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub config: ServeConfig,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<Result<(), atelier::ServerError>>,
 }
@@ -36,8 +37,14 @@ impl TestServer {
         let listener = TcpListener::bind(config.listen).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(atelier::run(config, listener, shutdown.clone()));
-        Self { addr, shutdown, task }
+        let task = tokio::spawn(atelier::run(config.clone(), listener, shutdown.clone()));
+        // Ready once the store has run its migrations and answers.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while http(addr, "GET", "/readyz", None, None).await.0 != 200 {
+            assert!(tokio::time::Instant::now() < deadline, "server not ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self { addr, config, shutdown, task }
     }
 
     /// Graceful shutdown; returns once the server has stopped.
@@ -45,18 +52,180 @@ impl TestServer {
         self.shutdown.cancel();
         tokio::time::timeout(WAIT, self.task).await.expect("stops in time").expect("join").expect("ok");
     }
-
-    pub fn url(&self, board: &str, token: &str) -> String {
-        format!("ws://{}/ws/{board}?token={token}", self.addr)
-    }
 }
 
 pub fn config(dir: &tempfile::TempDir) -> ServeConfig {
     ServeConfig::for_dir(dir.path())
 }
 
-pub fn board() -> String {
-    format!("b{}", rand_u64())
+/// A raw HTTP/1.1 request; returns the status and the JSON body (Null when empty).
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let body = body.map(|b| b.to_string());
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    if let Some(body) = &body {
+        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    raw_http(addr, format!("{head}{}", body.unwrap_or_default()).as_bytes()).await
+}
+
+/// Sends raw bytes as an HTTP request; returns the status and the JSON body (Null when empty).
+pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status: u16 = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    // Chunked bodies: take the first chunk (bodies here are small).
+    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body.split_once("\r\n")
+            .map(|(_, rest)| rest.rsplit_once("\r\n0\r\n").map_or(rest, |(b, _)| b))
+            .unwrap_or("")
+    } else {
+        body
+    };
+    (status, serde_json::from_str(body.trim()).unwrap_or(serde_json::Value::Null))
+}
+
+/// A tenant with an admin, a project and a board, and participants created on demand (project
+/// editors, each with their own login token).
+pub struct Fixture {
+    pub addr: Mutex<SocketAddr>,
+    pub admin: String,
+    pub project: String,
+    pub board: String,
+    tag: u64,
+    tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl Fixture {
+    pub async fn new(server: &TestServer) -> Self {
+        Self::on(server.addr, &server.config).await
+    }
+
+    /// A fixture on a server at `addr` whose database is `config.db`.
+    pub async fn on(addr: SocketAddr, config: &ServeConfig) -> Self {
+        let db = config.db.open().await.expect("open db");
+        let tag = rand_u64() % 1_000_000_000;
+        atelier::admin::create_tenant(db.as_ref(), "Org", &format!("admin{tag}@org.test"), "admin-password")
+            .await
+            .expect("tenant");
+        let admin = atelier::admin::create_token(db.as_ref(), &format!("admin{tag}@org.test"), 3600)
+            .await
+            .expect("token");
+        db.close().await;
+        let admin = admin["token"].as_str().expect("token").to_owned();
+        let (status, project) = http(
+            addr,
+            "POST",
+            "/api/v1/projects",
+            Some(&admin),
+            Some(serde_json::json!({"name": "Atelier test"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{project}");
+        let project = project["id"].as_str().expect("project id").to_owned();
+        let fx = Self {
+            addr: Mutex::new(addr),
+            admin,
+            project,
+            board: String::new(),
+            tag,
+            tokens: Default::default(),
+        };
+        let board = fx.new_board().await;
+        Self { board, ..fx }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        *self.addr.lock().unwrap()
+    }
+
+    /// Points the fixture at a restarted server on the same database.
+    pub fn rebind(&self, server: &TestServer) {
+        *self.addr.lock().unwrap() = server.addr;
+    }
+
+    pub async fn new_board(&self) -> String {
+        let (status, board) = http(
+            self.addr(),
+            "POST",
+            &format!("/api/v1/projects/{}/boards", self.project),
+            Some(&self.admin),
+            Some(serde_json::json!({"title": "Tableau", "kind": "postit"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{board}");
+        board["id"].as_str().expect("board id").to_owned()
+    }
+
+    /// The login token of participant `name` (created as a project editor on first use).
+    pub async fn token(&self, name: &str) -> String {
+        self.token_with_role(name, "editor").await
+    }
+
+    pub async fn token_with_role(&self, name: &str, role: &str) -> String {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(token) = tokens.get(name) {
+            return token.clone();
+        }
+        let email = format!("{name}{}@org.test", self.tag);
+        let (status, user) = http(
+            self.addr(),
+            "POST",
+            "/api/v1/users",
+            Some(&self.admin),
+            Some(
+                serde_json::json!({"email": email, "password": "participant-password", "display_name": name}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{user}");
+        let user_id = user["id"].as_str().expect("user id").to_owned();
+        let (status, body) = http(
+            self.addr(),
+            "PUT",
+            &format!("/api/v1/projects/{}/members/{user_id}", self.project),
+            Some(&self.admin),
+            Some(serde_json::json!({"role": role})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, login) = http(
+            self.addr(),
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"email": email, "password": "participant-password"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{login}");
+        let token = login["token"].as_str().expect("token").to_owned();
+        tokens.insert(name.to_owned(), token.clone());
+        token
+    }
+
+    /// The WebSocket URL of the fixture's board for participant `name`.
+    pub async fn url(&self, name: &str) -> String {
+        self.url_for(&self.board.clone(), name).await
+    }
+
+    pub async fn url_for(&self, board: &str, name: &str) -> String {
+        let token = self.token(name).await;
+        format!("ws://{}/ws/{board}?token={token}", self.addr())
+    }
 }
 
 pub fn rand_u64() -> u64 {

@@ -12,9 +12,9 @@ use crate::support::*;
 async fn clients_converge_and_a_late_joiner_gets_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     b.wait_synced().await;
     for i in 0..50 {
@@ -25,7 +25,7 @@ async fn clients_converge_and_a_late_joiner_gets_everything() {
     b.wait_until("b has 100 notes", |c| c.keys() == 100).await;
     assert_eq!(a.notes(), b.notes());
 
-    let late = TestClient::connect(&server.url(&board, "carol")).await;
+    let late = TestClient::connect(&fx.url("carol").await).await;
     late.wait_until("late joiner has 100 notes", |c| c.keys() == 100).await;
     assert_eq!(late.notes(), a.notes());
     server.stop().await;
@@ -35,8 +35,11 @@ async fn clients_converge_and_a_late_joiner_gets_everything() {
 async fn concurrent_first_joins_share_one_room() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let urls: Vec<String> = (0..12).map(|i| server.url(&board, &format!("p{i}"))).collect();
+    let fx = Fixture::new(&server).await;
+    let mut urls = Vec::new();
+    for i in 0..12 {
+        urls.push(fx.url(&format!("p{i}")).await);
+    }
     let clients = futures_util::future::join_all(urls.iter().map(|u| TestClient::connect(u))).await;
     for (i, c) in clients.iter().enumerate() {
         c.set(&format!("k{i}"), i as i64);
@@ -51,9 +54,9 @@ async fn concurrent_first_joins_share_one_room() {
 async fn saved_extension_reports_committed_clock_only_to_who_asked() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     a.send_raw(vec![atelier::sync::MSG_SAVED, 0]);
     for i in 0..20 {
@@ -81,9 +84,9 @@ fn awareness_frame(doc: &yrs::Doc, state: &str) -> Vec<u8> {
 async fn presence_is_echoed_relayed_and_removed_when_a_connection_closes() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     b.wait_synced().await;
     let a_id = a.doc.client_id();
@@ -110,9 +113,9 @@ async fn presence_under_someone_elses_client_id_is_dropped_not_relayed() {
     // state must never reach anyone.
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     a.wait_synced().await;
     b.wait_synced().await;
     a.set("x", 1); // binds alice's client id to alice
@@ -120,7 +123,7 @@ async fn presence_under_someone_elses_client_id_is_dropped_not_relayed() {
     b.wait_until("b sees alice", |c| !c.seen.lock().unwrap().awareness.is_empty()).await;
 
     let forger = yrs::Doc::with_client_id(a.doc.client_id().get());
-    let m = TestClient::connect(&server.url(&board, "mallory")).await;
+    let m = TestClient::connect(&fx.url("mallory").await).await;
     m.wait_synced().await;
     // A much higher clock: would win if it were applied.
     let mut aw = Awareness::new(forger.clone());
@@ -153,11 +156,11 @@ async fn one_message_per_frame_even_for_a_multi_message_request() {
     // several replies in one frame.
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
-    let board = board();
-    let a = TestClient::connect(&server.url(&board, "alice")).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
     a.wait_synced().await;
     a.set("x", 1);
-    let b = TestClient::connect(&server.url(&board, "bob")).await;
+    let b = TestClient::connect(&fx.url("bob").await).await;
     let mut frame = Message::Sync(yrs::sync::SyncMessage::SyncStep1(Default::default())).encode_v1();
     frame.extend(Message::AwarenessQuery.encode_v1());
     frame.extend(awareness_frame(&b.doc, "{}"));
