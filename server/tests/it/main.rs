@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod abuse;
+mod access;
+mod revocation;
 mod lifecycle;
 mod store;
 mod support;

@@ -108,6 +108,7 @@ pub struct Fixture {
     pub board: String,
     tag: u64,
     tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
+    users: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Fixture {
@@ -144,6 +145,7 @@ impl Fixture {
             board: String::new(),
             tag,
             tokens: Default::default(),
+            users: Default::default(),
         };
         let board = fx.new_board().await;
         Self { board, ..fx }
@@ -214,7 +216,18 @@ impl Fixture {
         assert_eq!(status, 200, "{login}");
         let token = login["token"].as_str().expect("token").to_owned();
         tokens.insert(name.to_owned(), token.clone());
+        self.users.lock().unwrap().insert(name.to_owned(), user_id);
         token
+    }
+
+    /// The user id of a participant created by [`Fixture::token`].
+    pub fn user_id(&self, name: &str) -> String {
+        self.users.lock().unwrap().get(name).cloned().expect("participant created first")
+    }
+
+    /// An authenticated REST call as the tenant admin.
+    pub async fn admin_call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        http(self.addr(), method, path, Some(&self.admin.clone()), body).await
     }
 
     /// The WebSocket URL of the fixture's board for participant `name`.
