@@ -106,6 +106,8 @@ pub struct Room {
     /// Sync step 2 for an empty state vector, shared by every fresh joiner until the doc changes.
     full_state: Option<Bytes>,
     pending_bytes: usize,
+    /// Updates dropped because they would leave a gap in a client's history.
+    dropped_gapped: u64,
 }
 
 impl Room {
@@ -152,6 +154,7 @@ impl Room {
             reads: Vec::new(),
             full_state: None,
             pending_bytes: 0,
+            dropped_gapped: 0,
         })
     }
 
@@ -268,11 +271,26 @@ impl Room {
 
         // Client ids whose clock this update advances are the ones it writes as.
         let mut authored = Vec::new();
+        let mut leaves_a_hole = false;
         for (client, ranges) in update.insertions(true).iter() {
             let end = ranges.iter().map(|r| r.end).max().unwrap_or(0);
             if end > sv.get(client) {
                 authored.push(*client);
+                // New content must continue the client's history without a gap: one range
+                // starting at or before what we have. yrs 0.28.1 integrates gapped blocks
+                // eagerly behind a skip, and overlapping gapped blocks make it wrap a clock
+                // (block_store.rs:320, found by fuzzing), corrupting the document. A real
+                // client never needs this: whatever we drop here is in its answer to our
+                // sync step 1, which starts from our state vector.
+                let start = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+                if ranges.len() != 1 || start > sv.get(client) {
+                    leaves_a_hole = true;
+                }
             }
+        }
+        if leaves_a_hole {
+            self.dropped_gapped += 1;
+            return Ok(());
         }
 
         if role == Role::Viewer {
@@ -588,6 +606,11 @@ impl Room {
         }
     }
 
+    /// Updates dropped because they would have left a gap in a client's history (see `update`).
+    pub fn dropped_gapped(&self) -> u64 {
+        self.dropped_gapped
+    }
+
     /// Whether presence changes are waiting for the rate cap; [`Room::tick`] relays them.
     pub fn has_coalesced(&self) -> bool {
         self.conns.values().any(|p| !p.coalesced.is_empty())
@@ -793,5 +816,55 @@ mod tests {
             Room::load(None, commit.updates.iter().map(|u| u.as_slice()), owners, Limits::default())
                 .expect("reload");
         assert_eq!(reloaded.encode_state(), room.encode_state());
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// Found by `cargo fuzz run frame`: a sync step 2 whose GC block replaces an integrated
+    /// skip at a clock before the skip's start; yrs 0.28.1 subtracts with overflow in
+    /// `BlockStore::push` (block_store.rs:320).
+    #[test]
+    fn gc_block_before_an_integrated_skip_does_not_take_the_room_down() {
+        let frame = [
+            0, 1, 13, 1, 1, 8, 255, 118, 0, 232, 4, 1, 0, 1, 5, 0, 0, 1, 13, 1, 1, 8, 255, 114, 0, 232, 4, 1, 0, 1, 5,
+            0,
+        ];
+        let msgs = wire::decode_frame(&frame).expect("structurally valid");
+        let mut room = Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).unwrap();
+        let empty = room.encode_state();
+        let mut out = Vec::new();
+        room.join(1, Principal::new("p"), Role::Editor, 0);
+        room.receive(1, msgs, 0, &mut out).expect("no reload needed");
+        assert!(room.take_commit().is_none(), "a gapped update was staged");
+        assert_eq!(room.encode_state(), empty, "the document changed");
+        assert_eq!(room.dropped_gapped(), 2);
+    }
+
+    #[test]
+    fn an_update_continuing_the_history_is_still_accepted() {
+        let doc = Doc::with_client_id(8);
+        let text = doc.get_or_insert_text("t");
+        let mut updates = Vec::new();
+        for word in ["a", "b", "c"] {
+            let mut txn = doc.transact_mut();
+            yrs::Text::insert(&text, &mut txn, 0, word);
+            updates.push(txn.encode_update_v1());
+        }
+        let mut room = Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).unwrap();
+        let mut out = Vec::new();
+        room.join(1, Principal::new("p"), Role::Editor, 0);
+        // The third update alone leaves a gap: dropped.
+        let third = Update::decode_v1(&updates[2]).unwrap();
+        room.receive(1, vec![Inbound::Update { update: third, len: updates[2].len() }], 0, &mut out).unwrap();
+        assert!(room.take_commit().is_none());
+        // In order, all three are accepted.
+        for bytes in &updates {
+            let update = Update::decode_v1(bytes).unwrap();
+            room.receive(1, vec![Inbound::Update { update, len: bytes.len() }], 0, &mut out).unwrap();
+        }
+        assert_eq!(room.take_commit().map(|c| c.updates.len()), Some(3));
     }
 }
