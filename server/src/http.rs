@@ -38,6 +38,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .nest("/api/v1", api.layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes)))
         .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                message: "method not allowed on this route".into(),
+            }
+        })
         .layer(CatchPanicLayer::custom(|_| {
             error!("request handler panicked");
             ApiError::internal().into_response()

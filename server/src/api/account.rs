@@ -1,6 +1,6 @@
 //! Login, logout, the caller, the tenant's users and its audit log.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{audit, bearer, name, Authed, Body, PeerAddr};
+use super::{audit, bearer, name, ApiQuery, Authed, Body, PeerAddr};
 use crate::auth::{self, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::store::directory::NewUser;
@@ -48,6 +48,13 @@ async fn login(
     Body(req): Body<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let email = req.email.trim().to_lowercase();
+    if email.len() > 254 || email.chars().any(char::is_control) {
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_credentials",
+            message: "wrong email or password".into(),
+        });
+    }
     if !app.limiter.allowed(&email, addr) {
         return Err(ApiError::too_many("too many failed logins, try again later"));
     }
@@ -145,7 +152,13 @@ pub async fn new_user(
     tenant_role: TenantRole,
 ) -> Result<NewUser, ApiError> {
     let email = email.trim().to_lowercase();
-    if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+    let printable = email.chars().all(|c| !c.is_control() && !c.is_whitespace());
+    if email.len() > 254
+        || !printable
+        || !email.contains('@')
+        || email.starts_with('@')
+        || email.ends_with('@')
+    {
         return Err(ApiError::bad_request("email is not a valid address"));
     }
     if password.chars().count() < 10 || password.len() > 1024 {
@@ -203,7 +216,7 @@ pub struct AuditQuery {
 async fn audit_log(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let me = admin(&caller)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);

@@ -1,6 +1,6 @@
 //! Boards of a project: create, list, read, rename, archive, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{audit, name, require, visible_board, visible_project, Authed, Body};
+use super::{audit, name, require, visible_board, visible_project, ApiPath, Authed, Body};
 use crate::auth::{new_id, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::live::DELETED;
@@ -36,7 +36,7 @@ pub struct CreateBoard {
 async fn create_board(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(project_id): Path<String>,
+    ApiPath(project_id): ApiPath<String>,
     Body(req): Body<CreateBoard>,
 ) -> Result<(StatusCode, Json<Board>), ApiError> {
     let (project, role) = visible_project(&app, &caller, &project_id).await?;
@@ -68,7 +68,7 @@ async fn create_board(
 async fn list_boards(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(project_id): Path<String>,
+    ApiPath(project_id): ApiPath<String>,
 ) -> Result<Json<Vec<Board>>, ApiError> {
     let (project, _) = visible_project(&app, &caller, &project_id).await?;
     Ok(Json(app.db.boards(&project.id).await.map_err(ApiError::store)?))
@@ -79,7 +79,7 @@ async fn list_boards(
 async fn get_board(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(board_id): Path<String>,
+    ApiPath(board_id): ApiPath<String>,
 ) -> Result<Json<Board>, ApiError> {
     Ok(Json(visible_board(&app, &caller, &board_id).await?.0))
 }
@@ -99,7 +99,7 @@ pub struct UpdateBoard {
 async fn update_board(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(board_id): Path<String>,
+    ApiPath(board_id): ApiPath<String>,
     Body(req): Body<UpdateBoard>,
 ) -> Result<Json<Board>, ApiError> {
     let (mut board, role) = visible_board(&app, &caller, &board_id).await?;
@@ -137,7 +137,7 @@ async fn update_board(
 async fn delete_board(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(board_id): Path<String>,
+    ApiPath(board_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let (board, role) = visible_board(&app, &caller, &board_id).await?;
     require(role, ProjectRole::Owner)?;

@@ -1,6 +1,6 @@
 //! Guest invitations: a link that lets anyone holding it join one board, with no account.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{audit, name, require, visible_board, Authed, Body};
+use super::{audit, name, require, visible_board, ApiPath, Authed, Body};
 use crate::auth::{self, new_id, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::live::REVOKED;
@@ -47,7 +47,7 @@ pub struct CreatedInvite {
 async fn create_invite(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(board_id): Path<String>,
+    ApiPath(board_id): ApiPath<String>,
     Body(req): Body<CreateInvite>,
 ) -> Result<(StatusCode, Json<CreatedInvite>), ApiError> {
     let (board, role) = visible_board(&app, &caller, &board_id).await?;
@@ -89,7 +89,7 @@ async fn create_invite(
 async fn list_invites(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(board_id): Path<String>,
+    ApiPath(board_id): ApiPath<String>,
 ) -> Result<Json<Vec<Invite>>, ApiError> {
     let (board, role) = visible_board(&app, &caller, &board_id).await?;
     require(role, ProjectRole::Facilitator)?;
@@ -102,8 +102,11 @@ async fn list_invites(
 async fn revoke_invite(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(invite_token): Path<String>,
+    ApiPath(invite_token): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
+    if !super::plausible_id(&invite_token) {
+        return Err(ApiError::not_found("invite"));
+    }
     let (invite, _) = app
         .db
         .invite_by_token(&auth::token_hash(&invite_token))
@@ -139,9 +142,12 @@ pub struct Accepted {
     responses((status = 201, body = Accepted), (status = 404, description = "unknown, expired or revoked invite")))]
 async fn accept_invite(
     State(app): State<AppState>,
-    Path(invite_token): Path<String>,
+    ApiPath(invite_token): ApiPath<String>,
     Body(req): Body<AcceptInvite>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    if !super::plausible_id(&invite_token) {
+        return Err(ApiError::not_found("invite"));
+    }
     let now = now_ms();
     let (invite, tenant_id) = app
         .db

@@ -12,7 +12,6 @@ mod projects;
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -91,42 +90,86 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     }
 }
 
-/// A JSON body whose rejections (wrong content type, malformed JSON, unknown or missing
-/// fields, too large) answer in the API's error format.
+/// A JSON object body. Rejections answer in the API's error format: 415 without a JSON content
+/// type, 413 over the size limit, 400 for anything else (malformed JSON, not an object, unknown,
+/// missing or mistyped fields).
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_error(rejection)),
+        let json_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| {
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json_type {
+            return Err(ApiError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                message: "send JSON with Content-Type: application/json".into(),
+            });
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    code: "payload_too_large",
+                    message: "the body is too large".into(),
+                }
+            } else {
+                ApiError::bad_request("the body could not be read")
+            }
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| ApiError::bad_request("the body is not valid JSON"))?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
+        // Deserialised from the bytes, not the parsed value, so that duplicate fields are refused.
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))
     }
 }
 
-fn json_error(rejection: JsonRejection) -> ApiError {
-    let status = rejection.status();
-    let (code, message) = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            ("unsupported_media_type", "send JSON with Content-Type: application/json".to_owned())
-        }
-        JsonRejection::JsonDataError(e) => (
-            "bad_request",
-            format!(
-                "invalid body: {}",
-                e.body_text()
-                    .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
-            ),
-        ),
-        JsonRejection::JsonSyntaxError(_) => ("bad_request", "the body is not valid JSON".to_owned()),
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-            ("payload_too_large", "the body is too large".to_owned())
-        }
-        _ => ("bad_request", "the body could not be read".to_owned()),
-    };
-    ApiError { status, code, message }
+/// Path parameters; one that does not even decode names nothing, so it answers 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Self(v))
+            .map_err(|_| ApiError::not_found("resource"))
+    }
+}
+
+/// Query parameters, with rejections in the API's error format (400).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Self(v))
+            .map_err(|_| ApiError::bad_request("invalid query parameters"))
+    }
+}
+
+/// Whether a client-given id can name anything: ids and tokens are ASCII letters, digits, `-`
+/// and `_`. Checked before any query, so odd bytes never reach the database.
+pub fn plausible_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Trims and bounds a name given by a client.
@@ -148,6 +191,9 @@ pub async fn visible_project(
     project_id: &str,
 ) -> Result<(Project, ProjectRole), ApiError> {
     let Caller::User(user) = caller else { return Err(ApiError::not_found("project")) };
+    if !plausible_id(project_id) {
+        return Err(ApiError::not_found("project"));
+    }
     let project = app
         .db
         .project(&user.tenant_id, project_id)
@@ -165,6 +211,9 @@ pub async fn visible_board(
     caller: &Caller,
     board_id: &str,
 ) -> Result<(Board, Option<ProjectRole>), ApiError> {
+    if !plausible_id(board_id) {
+        return Err(ApiError::not_found("board"));
+    }
     let board =
         app.db.board(board_id).await.map_err(ApiError::store)?.ok_or_else(|| ApiError::not_found("board"))?;
     let member = match caller {

@@ -1,6 +1,6 @@
 //! Projects and their members.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{audit, name, require, visible_project, Authed, Body};
+use super::{audit, name, require, visible_project, ApiPath, Authed, Body};
 use crate::auth::{new_id, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::live::REVOKED;
@@ -87,7 +87,7 @@ async fn list_projects(
 async fn get_project(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(project_id): Path<String>,
+    ApiPath(project_id): ApiPath<String>,
 ) -> Result<Json<ProjectView>, ApiError> {
     let (project, role) = visible_project(&app, &caller, &project_id).await?;
     Ok(Json(ProjectView { project, role }))
@@ -99,7 +99,7 @@ async fn get_project(
 async fn list_members(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path(project_id): Path<String>,
+    ApiPath(project_id): ApiPath<String>,
 ) -> Result<Json<Vec<Member>>, ApiError> {
     let (project, _) = visible_project(&app, &caller, &project_id).await?;
     Ok(Json(app.db.members(&project.id).await.map_err(ApiError::store)?))
@@ -118,11 +118,14 @@ pub struct SetMember {
 async fn set_member(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path((project_id, user_id)): Path<(String, String)>,
+    ApiPath((project_id, user_id)): ApiPath<(String, String)>,
     Body(req): Body<SetMember>,
 ) -> Result<Json<Member>, ApiError> {
     let (project, role) = visible_project(&app, &caller, &project_id).await?;
     require(Some(role), ProjectRole::Owner)?;
+    if !super::plausible_id(&user_id) {
+        return Err(ApiError::not_found("user"));
+    }
     let target = app
         .db
         .user(&project.tenant_id, &user_id)
@@ -161,10 +164,13 @@ async fn set_member(
 async fn remove_member(
     State(app): State<AppState>,
     Authed(caller): Authed,
-    Path((project_id, user_id)): Path<(String, String)>,
+    ApiPath((project_id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let (project, role) = visible_project(&app, &caller, &project_id).await?;
     require(Some(role), ProjectRole::Owner)?;
+    if !super::plausible_id(&user_id) {
+        return Err(ApiError::not_found("member"));
+    }
     if !app.db.remove_member(&project.id, &user_id).await.map_err(ApiError::store)? {
         return Err(ApiError::not_found("member"));
     }

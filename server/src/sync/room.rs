@@ -829,8 +829,8 @@ mod fuzz_regressions {
     #[test]
     fn gc_block_before_an_integrated_skip_does_not_take_the_room_down() {
         let frame = [
-            0, 1, 13, 1, 1, 8, 255, 118, 0, 232, 4, 1, 0, 1, 5, 0, 0, 1, 13, 1, 1, 8, 255, 114, 0, 232, 4, 1, 0, 1, 5,
-            0,
+            0, 1, 13, 1, 1, 8, 255, 118, 0, 232, 4, 1, 0, 1, 5, 0, 0, 1, 13, 1, 1, 8, 255, 114, 0, 232, 4, 1,
+            0, 1, 5, 0,
         ];
         let msgs = wire::decode_frame(&frame).expect("structurally valid");
         let mut room = Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).unwrap();

@@ -4,8 +4,8 @@
 
 mod abuse;
 mod access;
-mod revocation;
 mod lifecycle;
+mod revocation;
 mod store;
 mod support;
 mod sync;

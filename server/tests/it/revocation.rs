@@ -27,7 +27,9 @@ async fn removing_a_member_closes_their_connection_with_4401() {
     assert_eq!(closed_code(&eve).await, 4401);
     assert!(bob.closed().is_none(), "other members stay connected");
     // And eve cannot come back.
-    let (status, _) = http(fx.addr(), "GET", &format!("/api/v1/boards/{}", fx.board), Some(&fx.token("eve").await), None).await;
+    let (status, _) =
+        http(fx.addr(), "GET", &format!("/api/v1/boards/{}", fx.board), Some(&fx.token("eve").await), None)
+            .await;
     assert_eq!(status, 404);
     server.stop().await;
 }
@@ -53,7 +55,10 @@ async fn a_lowered_role_makes_the_live_connection_read_only() {
     eve.wait_until("eve is told she may not edit", |c| !c.seen.lock().unwrap().denied.is_empty()).await;
     bob.set("bob", 3);
     bob.wait_until("eve still reads", |_| eve.keys() >= 2).await;
-    assert!(!bob.notes().as_object().unwrap().contains_key("after"), "a viewer's edit reached another client");
+    assert!(
+        !bob.notes().as_object().unwrap().contains_key("after"),
+        "a viewer's edit reached another client"
+    );
     assert!(eve.closed().is_none(), "a downgraded connection stays open for reading");
     server.stop().await;
 }
@@ -83,7 +88,8 @@ async fn revocation_made_outside_the_server_applies_within_seconds() {
     let eve = TestClient::connect(&fx.url("eve").await).await;
     eve.wait_synced().await;
     let db = server.config.db.open().await.unwrap();
-    let email = http(fx.addr(), "GET", "/api/v1/auth/me", Some(&fx.token("eve").await), None).await.1["user"]["email"]
+    let email = http(fx.addr(), "GET", "/api/v1/auth/me", Some(&fx.token("eve").await), None).await.1["user"]
+        ["email"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -100,7 +106,11 @@ async fn guests_join_by_invite_and_leave_when_it_is_revoked() {
     let server = TestServer::start(config(&dir)).await;
     let fx = Fixture::new(&server).await;
     let (status, invite) = fx
-        .admin_call("POST", &format!("/api/v1/boards/{}/invites", fx.board), Some(json!({"role": "editor", "expires_in_secs": 3600})))
+        .admin_call(
+            "POST",
+            &format!("/api/v1/boards/{}/invites", fx.board),
+            Some(json!({"role": "editor", "expires_in_secs": 3600})),
+        )
         .await;
     assert_eq!(status, 201, "{invite}");
     let invite_token = invite["token"].as_str().unwrap().to_owned();
@@ -123,7 +133,8 @@ async fn guests_join_by_invite_and_leave_when_it_is_revoked() {
 
     // The guest token opens no other board.
     let other = fx.new_board().await;
-    let (status, _) = http(fx.addr(), "GET", &format!("/api/v1/boards/{other}"), Some(&guest_token), None).await;
+    let (status, _) =
+        http(fx.addr(), "GET", &format!("/api/v1/boards/{other}"), Some(&guest_token), None).await;
     assert_eq!(status, 404);
 
     let (status, _) = fx.admin_call("DELETE", &format!("/api/v1/invites/{invite_token}"), None).await;
@@ -154,12 +165,15 @@ async fn deleting_a_board_closes_it_with_4404_and_archiving_makes_it_read_only()
     let carol = TestClient::connect(&fx.url("carol").await).await;
     carol.wait_until("x is committed", |c| c.keys() == 1).await;
 
-    let (status, board) = fx.admin_call("PATCH", &format!("/api/v1/boards/{}", fx.board), Some(json!({"archived": true}))).await;
+    let (status, board) = fx
+        .admin_call("PATCH", &format!("/api/v1/boards/{}", fx.board), Some(json!({"archived": true})))
+        .await;
     assert_eq!(status, 200);
     assert!(board["archived_at"].is_i64());
     tokio::time::sleep(Duration::from_millis(100)).await;
     bob.set("y", 2);
-    bob.wait_until("bob is refused on an archived board", |c| !c.seen.lock().unwrap().denied.is_empty()).await;
+    bob.wait_until("bob is refused on an archived board", |c| !c.seen.lock().unwrap().denied.is_empty())
+        .await;
     let dave = TestClient::connect(&fx.url("dave").await).await;
     dave.wait_synced().await;
     assert_eq!(dave.keys(), 1, "only the edit made before archiving is on the board");
@@ -171,7 +185,8 @@ async fn deleting_a_board_closes_it_with_4404_and_archiving_makes_it_read_only()
     assert_eq!(status, 404);
     // Every audit record of the lifecycle is there.
     let (_, audit) = fx.admin_call("GET", "/api/v1/audit", None).await;
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in ["board.create", "member.set", "board.archive", "board.delete"] {
         assert!(actions.contains(&expected), "audit log lacks {expected}: {actions:?}");
     }

@@ -226,7 +226,12 @@ impl Fixture {
     }
 
     /// An authenticated REST call as the tenant admin.
-    pub async fn admin_call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn admin_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         http(self.addr(), method, path, Some(&self.admin.clone()), body).await
     }
 
@@ -396,4 +401,31 @@ fn handle(doc: &Doc, seen: &Mutex<Seen>, out: &mpsc::UnboundedSender<WsMessage>,
         }
         other => panic!("unexpected message {other:?}"),
     }
+}
+
+/// Tries a WebSocket upgrade: 101 when it is accepted (the socket is then closed at once),
+/// otherwise the HTTP status and JSON body (Null when not JSON) of the refusal.
+pub async fn ws_upgrade_status(url: &str) -> (u16, serde_json::Value) {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok((mut ws, response)) => {
+            let _ = ws.close(None).await;
+            (response.status().as_u16(), serde_json::Value::Null)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let body = response
+                .body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(serde_json::Value::Null);
+            (response.status().as_u16(), body)
+        }
+        Err(e) => panic!("upgrade to {url} failed without an HTTP answer: {e}"),
+    }
+}
+
+/// An awareness (presence) frame announcing `state` (JSON) for `doc`'s client id.
+pub fn presence_frame(doc: &Doc, state: &str) -> Vec<u8> {
+    let mut awareness = yrs::sync::Awareness::new(doc.clone());
+    awareness.set_local_state_raw(state);
+    Message::Awareness(awareness.update().expect("awareness update")).encode_v1()
 }
