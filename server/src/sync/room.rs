@@ -397,6 +397,11 @@ impl Room {
             if self.owners.get(&client).is_some_and(|owner| *owner != principal) {
                 continue; // someone else's Yjs client id
             }
+            if entry.clock == u32::MAX {
+                // Removing this state later needs clock + 1: it would wrap (found by fuzzing)
+                // and peers would keep a ghost. No real client gets near 4 billion renewals.
+                continue;
+            }
             let newer = self.awareness.meta(client).is_none_or(|(clock, _)| entry.clock > clock);
             let claims = newer && entry.json.as_ref() != "null";
             match self.awareness_owner.get(&client).copied() {
@@ -841,6 +846,25 @@ mod fuzz_regressions {
         assert!(room.take_commit().is_none(), "a gapped update was staged");
         assert_eq!(room.encode_state(), empty, "the document changed");
         assert_eq!(room.dropped_gapped(), 2);
+    }
+
+    /// Found by `cargo fuzz run frame`: presence at clock u32::MAX made the removal at expiry
+    /// overflow (`remove_state` adds one to the clock).
+    #[test]
+    fn presence_at_the_last_clock_is_ignored() {
+        let frame = [1, 138, 0, 1, 255, 255, 39, 255, 255, 255, 255, 15, 0];
+        let msgs = wire::decode_frame(&frame[..]).expect("structurally valid");
+        assert!(
+            matches!(&msgs[..], [Inbound::Awareness { update, .. }] if update.clients.values().all(|e| e.clock == u32::MAX))
+        );
+        let mut room = Room::load(None, std::iter::empty(), std::iter::empty(), Limits::default()).unwrap();
+        let mut out = Vec::new();
+        room.join(1, Principal::new("p"), Role::Editor, 0);
+        room.receive(1, msgs, 0, &mut out).unwrap();
+        assert!(out.is_empty(), "a state that could never be removed was accepted and relayed");
+        room.tick(60_000, &mut out);
+        room.leave(1, &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
