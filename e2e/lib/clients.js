@@ -1,6 +1,6 @@
 // Stock Yjs clients (yjs + y-websocket's WebsocketProvider over the `ws` package) for the tests.
 //
-//   const c = createClient(server, boardId, { token: 'alice-token' })
+//   const c = createClient(server, boardId, { token })   // a real login or guest token
 //   await c.synced()                                   // provider reported synced (bounded)
 //   c.doc.getMap('notes').set('n1', { x: 1, y: 2 })
 //   await c.waitFor((c) => c.doc.getMap('notes').size === 8, { what: '8 notes' })
@@ -21,6 +21,8 @@ export { Y }
 
 /** y-websocket's awareness message type. */
 export const MESSAGE_AWARENESS = 1
+/** y-protocols' auth message type (the server sends permission-denied to read-only connections). */
+export const MESSAGE_AUTH = 2
 /** Message type of the saved (commit acknowledgement) extension. */
 export const MESSAGE_SAVED = 90
 /** The opt-in a client sends: varUint 90, then an empty varUint-length-prefixed payload. */
@@ -68,15 +70,19 @@ export class TestClient {
    * @param {string} wsUrl base url, e.g. ws://127.0.0.1:PORT/ws
    * @param {string} boardId
    * @param {object} [opts]
-   * @param {string} [opts.token] principal token (default 'alice-token')
+   * @param {string} opts.token bearer token (login or guest) sent as `?token=`
    * @param {string} [opts.name] label for error messages
    * @param {boolean} [opts.saved] opt in to message 90 on every connection (default false; when
    *   false, any type-90 message received is recorded in `unexpectedSaved`)
    * @param {boolean} [opts.connect] connect right away (default true)
    * @param {Y.Doc} [opts.doc] use this doc instead of a fresh one
    */
-  constructor (wsUrl, boardId, { token = 'alice-token', name, saved = false, connect = true, doc } = {}) {
+  constructor (wsUrl, boardId, { token, name, saved = false, connect = true, doc } = {}) {
     this.name = name ?? `client${++clientCounter}`
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new Error(`${this.name}: a token is required (h.client(server, board, { as: 'alice' }) or { token })`)
+    }
+    this.token = token
     this.boardId = boardId
     this.doc = doc ?? new Y.Doc()
     this.optedIn = saved
@@ -86,6 +92,12 @@ export class TestClient {
     this.statusLog = []
     /** 'connection-close' events caused by the server/network: { code, reason, at } */
     this.closeEvents = []
+    /** 'closed' events: the provider gave up for good after a 44xx close: { code, reason, at } */
+    this.finalCloses = []
+    /** 'connection-error' events (e.g. a refused upgrade): { message, at } */
+    this.connectionErrors = []
+    /** y-protocols auth messages received: { permission (0 = denied), reason, at } */
+    this.authMessages = []
     /** messages received, by type */
     this.received = new Map()
     /** message types that had no handler */
@@ -128,6 +140,12 @@ export class TestClient {
     this.provider.on('connection-close', (event) => {
       if (event) this.closeEvents.push({ code: event.code, reason: event.reason, at: Date.now() })
     })
+    this.provider.on('closed', (event) => {
+      this.finalCloses.push({ code: event?.code, reason: event?.reason, at: Date.now() })
+    })
+    this.provider.on('connection-error', (event) => {
+      this.connectionErrors.push({ message: event?.message ?? String(event?.type ?? event), at: Date.now() })
+    })
     this.doc.on('update', (_update, origin) => {
       if (origin === this.provider) this.remoteUpdates++
     })
@@ -161,6 +179,7 @@ export class TestClient {
           return (encoder, decoder, provider, emitSynced, messageType) => {
             client.received.set(type, (client.received.get(type) ?? 0) + 1)
             if (type === MESSAGE_AWARENESS) client._recordAwareness(decoder)
+            if (type === MESSAGE_AUTH) client._recordAuth(decoder)
             if (typeof handler !== 'function') {
               client.unknownTypes.push(type)
               return
@@ -188,6 +207,24 @@ export class TestClient {
         this.awarenessEntries.push({ clientID, clock, state, at })
       }
     } catch { /* the stock handler will report malformed messages */ }
+  }
+
+  /** Peeks at a y-protocols auth message (without consuming it) and records it. */
+  _recordAuth (decoder) {
+    try {
+      const peek = decoding.createDecoder(decoder.arr)
+      peek.pos = decoder.pos
+      const permission = decoding.readVarUint(peek)
+      const reason = permission === 0 ? decoding.readVarString(peek) : undefined
+      this.authMessages.push({ permission, reason, at: Date.now() })
+    } catch (err) {
+      this.authMessages.push({ permission: undefined, reason: `malformed auth message: ${err}`, at: Date.now() })
+    }
+  }
+
+  /** Permission-denied messages received (auth message, permission 0). */
+  get deniedCount () {
+    return this.authMessages.filter((m) => m.permission === 0).length
   }
 
   /** Awareness entries received about `clientID` (default: this client's own, i.e. echoes). */
@@ -251,8 +288,21 @@ export class TestClient {
     return max
   }
 
-  statusCount (status) {
-    return this.statusLog.filter((s) => s.status === status).length
+  /** How many 'status' events with this status (optionally: at or after `since`, a Date.now()). */
+  statusCount (status, since = 0) {
+    return this.statusLog.filter((s) => s.status === status && s.at >= since).length
+  }
+
+  /** A one-line summary of the connection history, for assertion messages. */
+  history () {
+    const t0 = this.statusLog[0]?.at ?? Date.now()
+    return JSON.stringify({
+      status: this.statusLog.map((s) => [s.status, s.at - t0]),
+      closes: this.closeEvents.map((c) => [c.code, c.reason, c.at - t0]),
+      final: this.finalCloses.map((c) => [c.code, c.reason]),
+      errors: this.connectionErrors.length,
+      auth: this.authMessages.map((m) => [m.permission, m.reason])
+    })
   }
 
   get connected () {
@@ -338,5 +388,30 @@ export function assertStayedConnected (clients) {
       `${c.name} was closed by the server: ${JSON.stringify(c.closeEvents.map(({ code, reason }) => ({ code, reason })))}`)
     assert.equal(c.statusCount('connected'), 1,
       `${c.name} connected ${c.statusCount('connected')} times (status log ${JSON.stringify(c.statusLog.map((s) => s.status))})`)
+    assert.deepEqual(c.connectionErrors, [], `${c.name} had connection errors: ${c.history()}`)
   }
+}
+
+/**
+ * Opens a raw `ws` WebSocket to `${wsBase}/${boardId}?token=...` and reports how the upgrade went:
+ * `{ status: 101, ws }` if it opened (the caller must close `ws`; it is closed here unless
+ * `keepOpen`), or `{ status }` with the HTTP status of a refused upgrade (from 'unexpected-response').
+ */
+export function upgrade (wsBase, boardId, token, { timeout = 5000, keepOpen = false } = {}) {
+  const url = `${wsBase}/${encodeURIComponent(boardId)}?token=${encodeURIComponent(token)}`
+  return withTimeout(new Promise((resolve, reject) => {
+    const ws = new WebSocket(url)
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode
+      res.resume()
+      ws.terminate()
+      resolve({ status })
+    })
+    ws.on('open', () => {
+      if (!keepOpen) ws.close(1000)
+      resolve({ status: 101, ws: keepOpen ? ws : undefined })
+    })
+    // After 'unexpected-response' the promise is settled already, so a later error is moot.
+    ws.on('error', reject)
+  }), timeout, `the WebSocket upgrade of ${url.replace(/token=[^&]*/, 'token=…')}`)
 }

@@ -5,15 +5,19 @@
 //   - a file whose tests leaked a handle is failed instead of hanging the runner.
 //
 //   e2eTest('name', { timeout: 60_000 }, async (h) => {
-//     const server = await h.startServer({ idleSecs: 1 })
-//     const a = h.client(server, h.board(), { token: 'alice-token' })
+//     const server = await h.startServer({ idleSecs: 1 })  // + organisation, admin token, project
+//     const board = await h.board(server, 'b', ['alice'])  // a real board; alice: editor account
+//     const a = h.client(server, board, { as: 'alice' })    // alice's (cached) login token
 //     ...
 //   })
+//
+// Accounts are created (and logged in, once) before the timed part of a test: h.participants()
+// or the third argument of h.board(). h.client() itself is synchronous and never creates one.
 
 import test, { after } from 'node:test'
 import { AtelierServer, binaryProblem } from './server.js'
 import { createClient } from './clients.js'
-import { randomBoardId } from './util.js'
+import { ensureTenancy, tenancyOf, forgetTenancies, DEFAULT_ORG } from './tenancy.js'
 
 const DEFAULT_TEST_TIMEOUT = 60_000
 
@@ -49,9 +53,33 @@ export class Harness {
     if (this.closed) throw new Error('test already finished (timed out?); not starting anything new')
   }
 
-  /** A fresh random board id. */
-  board (prefix) {
-    return randomBoardId(prefix)
+  /**
+   * The organisation of `server`'s data dir (created with the CLI on first use: tenant, admin
+   * login, one project). `org` names another organisation on the same database.
+   */
+  tenancy (server, org = DEFAULT_ORG) {
+    this._assertOpen()
+    return ensureTenancy(server, org)
+  }
+
+  /**
+   * A new board (kind postit) in the organisation's project; resolves with its id. `participants`
+   * (optional) are made sure to exist as editors first, so clients can use them at once.
+   */
+  async board (server, title = 'e2e', participants = []) {
+    const org = await this.tenancy(server)
+    if (participants.length) await org.participants(server, participants)
+    return org.createBoard(server, title)
+  }
+
+  /**
+   * Makes sure each named participant has an account, a project membership with `role` (default
+   * editor; only applied when the account is created) and a login token. Resolves with the
+   * accounts ({ name, id, email, token, ... }).
+   */
+  async participants (server, names, { role, org = DEFAULT_ORG } = {}) {
+    const tenancy = await this.tenancy(server, org)
+    return tenancy.participants(server, names, { role })
   }
 
   /** A server object that is not started yet (for tests that want to control start()). */
@@ -62,22 +90,34 @@ export class Harness {
     return server
   }
 
-  /** Starts a server (fresh data dir unless opts.dataDir). */
-  async startServer (opts = {}) {
+  /**
+   * Starts a server (fresh data dir unless opts.dataDir) and sets up its organisation (unless
+   * opts.tenancy === false).
+   */
+  async startServer ({ tenancy = true, ...opts } = {}) {
     const server = this.server(opts)
     await server.start()
+    if (tenancy) await ensureTenancy(server)
     return server
   }
 
-  /** Creates a stock client on `server` (AtelierServer or ws base url). */
-  client (server, boardId, opts = {}) {
+  /**
+   * Creates a stock client on `server` (AtelierServer or ws base url). Its token is `opts.token`,
+   * or with `opts.as` the cached token of that participant (made by h.participants / h.board).
+   */
+  client (server, boardId, { as, org = DEFAULT_ORG, ...opts } = {}) {
     this._assertOpen()
-    const c = createClient(server, boardId, { name: `client${this.clients.length + 1}`, ...opts })
+    if (as !== undefined) {
+      if (opts.token !== undefined) throw new Error('h.client: give either `as` or `token`, not both')
+      if (typeof server === 'string') throw new Error('h.client: `as` needs the AtelierServer, not a url')
+      opts.token = tenancyOf(server, org).tokenOf(as)
+    }
+    const c = createClient(server, boardId, { name: as ?? `client${this.clients.length + 1}`, ...opts })
     this.clients.push(c)
     return c
   }
 
-  /** A line printed with the server logs if the test fails. */
+  /** A line printed with the server logs if the test fails (and as a TAP diagnostic if it passes). */
   note (line) {
     this.notes.push(`[${new Date().toISOString()}] ${line}`)
   }
@@ -96,6 +136,7 @@ export class Harness {
       } catch (err) {
         errors.push(err)
       }
+      if (server.dataDir) forgetTenancies(server.dataDir)
     }
     if (errors.length) throw errors[0]
   }
@@ -136,7 +177,11 @@ export function e2eTest (name, options, fn) {
       throw err
     } finally {
       clearTimeout(timer)
-      if (!failed) await h.cleanup({ failed })
+      if (!failed) {
+        await h.cleanup({ failed })
+        // Measurements worth seeing on a pass too (latencies, statuses) go to the TAP output.
+        for (const line of h.notes) t.diagnostic(line)
+      }
     }
   })
 }

@@ -57,6 +57,21 @@ export function binaryProblem (bin = atelierBin()) {
   return null
 }
 
+/**
+ * The environment for a server or an `atelier admin` command: the test process's, minus anything
+ * Atelier-specific (each caller passes the data dir / database explicitly), with RUST_LOG from
+ * E2E_RUST_LOG and no colours (output goes to a pipe and into failure reports).
+ */
+export function serverEnv () {
+  const env = { ...process.env }
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('ATELIER_') || key === 'DATABASE_URL' || key === 'RUST_LOG') delete env[key]
+  }
+  env.RUST_LOG = process.env.E2E_RUST_LOG || 'info'
+  env.NO_COLOR = '1'
+  return env
+}
+
 /** Every server process this test file started and that has not exited yet. */
 const liveProcesses = new Set()
 
@@ -147,14 +162,9 @@ export class AtelierServer {
 
   /** The environment for the server: the test process's, minus anything Atelier-specific. */
   _env () {
-    const env = { ...process.env }
-    for (const key of Object.keys(env)) {
-      if (key.startsWith('ATELIER_') || key === 'DATABASE_URL' || key === 'RUST_LOG') delete env[key]
-    }
+    const env = serverEnv()
     env.ATELIER_LISTEN = '127.0.0.1:0'
     env.ATELIER_DATA_DIR = this.dataDir
-    env.RUST_LOG = process.env.E2E_RUST_LOG || 'info'
-    env.NO_COLOR = '1' // logs go to a pipe and into failure reports
     if (process.env.E2E_DATABASE_URL) env.DATABASE_URL = process.env.E2E_DATABASE_URL
     if (this.idleSecs !== undefined) env.ATELIER_ROOM_IDLE_SECS = String(this.idleSecs)
     Object.assign(env, this.extraEnv)

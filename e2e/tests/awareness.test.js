@@ -11,9 +11,10 @@ const REMOVAL_DEADLINE_MS = 3000
 
 async function twoClients (h) {
   const server = await h.startServer()
-  const board = h.board('aw')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token' })
-  const b = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  // carol is a late joiner in some tests: her account is made now, outside the timed part.
+  const board = await h.board(server, 'aw', ['alice', 'bob', 'carol'])
+  const a = h.client(server, board, { as: 'alice' })
+  const b = h.client(server, board, { as: 'bob' })
   await allSynced([a, b])
   return { server, board, a, b }
 }
@@ -89,7 +90,7 @@ e2eTest('abruptly terminated socket: the server removes the state within 3 s, la
   const ms = await expectRemovedWithin(b, a, 'the socket was terminated')
   h.note(`removed after ${ms} ms`)
 
-  const c = h.client(server, board, { name: 'carol', token: 'carol-token' })
+  const c = h.client(server, board, { as: 'carol' })
   await c.synced()
   await sleep(500)
   assert.ok(!c.awareness.getStates().has(a.clientID), 'a late joiner must not see the departed client')
@@ -99,10 +100,11 @@ e2eTest('abruptly terminated socket: the server removes the state within 3 s, la
 
 e2eTest('two tabs of one participant: closing one removes only its own presence', { timeout: 30_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('aw-tabs')
-  const tab1 = h.client(server, board, { name: 'alice-tab1', token: 'alice-token' })
-  const tab2 = h.client(server, board, { name: 'alice-tab2', token: 'alice-token' })
-  const bob = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  const board = await h.board(server, 'aw-tabs', ['alice', 'bob'])
+  // One participant, one login token, two tabs (two docs, two sockets).
+  const tab1 = h.client(server, board, { as: 'alice', name: 'alice-tab1' })
+  const tab2 = h.client(server, board, { as: 'alice', name: 'alice-tab2' })
+  const bob = h.client(server, board, { as: 'bob' })
   await allSynced([tab1, tab2, bob])
   tab1.awareness.setLocalState({ user: { name: 'Alice' }, tab: 1 })
   tab2.awareness.setLocalState({ user: { name: 'Alice' }, tab: 2 })
@@ -130,7 +132,7 @@ e2eTest('a late joiner receives the current awareness states of those already pr
   await a.waitFor((a) => a.awarenessAbout().some((e) => e.state?.user?.name === 'Alice'), {
     timeout: 5000, what: 'the echo of alice\'s state (so the server has it)'
   })
-  const c = h.client(server, board, { name: 'carol', token: 'carol-token' })
+  const c = h.client(server, board, { as: 'carol' })
   await c.synced()
   await c.waitFor((c) => c.awareness.getStates().get(a.clientID)?.user?.name === 'Alice', {
     timeout: 3000, what: 'alice\'s presence, without waiting for her renewal'
@@ -139,7 +141,8 @@ e2eTest('a late joiner receives the current awareness states of those already pr
 
 e2eTest('a lone client stays connected for more than 35 s (awareness echo feeds the 30 s watchdog)', { timeout: 75_000 }, async (h) => {
   const server = await h.startServer()
-  const a = h.client(server, h.board('lone'), { name: 'alice', token: 'alice-token' })
+  // bob joins after 36 s: his account is made now.
+  const a = h.client(server, await h.board(server, 'lone', ['alice', 'bob']), { as: 'alice' })
   await a.synced()
   const connectedAt = Date.now()
   await sleep(36_000)
@@ -153,7 +156,7 @@ e2eTest('a lone client stays connected for more than 35 s (awareness echo feeds 
   assert.ok(echoes.length >= 2, `expected ≥ 2 awareness echoes in 36 s, got ${echoes.length}`)
   // The connection still works.
   a.doc.getMap('notes').set('still-here', { x: 1, y: 1 })
-  const b = h.client(server, a.boardId, { name: 'bob', token: 'bob-token' })
+  const b = h.client(server, a.boardId, { as: 'bob' })
   await b.synced()
   await b.waitFor((b) => b.json().notes['still-here'] !== undefined, { timeout: 5000, what: 'alice\'s edit after 36 s' })
 })

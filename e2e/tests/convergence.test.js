@@ -28,9 +28,8 @@ async function editLoop (client, rounds) {
 
 e2eTest('three concurrent editors converge and a late joiner gets everything', { timeout: 60_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('conv')
-  const [a, b, c] = ['alice', 'bob', 'carol'].map((who) =>
-    h.client(server, board, { name: who, token: `${who}-token` }))
+  const board = await h.board(server, 'conv', ['alice', 'bob', 'carol', 'dave'])
+  const [a, b, c] = ['alice', 'bob', 'carol'].map((who) => h.client(server, board, { as: who }))
   await allSynced([a, b, c])
 
   const ROUNDS = 40
@@ -62,7 +61,7 @@ e2eTest('three concurrent editors converge and a late joiner gets everything', {
   for (const client of [a, b, c]) assert.ok(sv.get(client.clientID) > 0, `${client.name}'s client id is in the state vector`)
 
   // A late joiner (new principal) gets exactly the same content.
-  const late = h.client(server, board, { name: 'dave', token: 'dave-token' })
+  const late = h.client(server, board, { as: 'dave' })
   await late.synced()
   await waitConverged([a, late], { what: 'the late joiner to match' })
   assert.deepEqual(late.json(), converged)
@@ -78,8 +77,8 @@ e2eTest('three concurrent editors converge and a late joiner gets everything', {
 
 e2eTest('content is identical whether synced live or loaded by a late joiner (Y.Text, Y.Map, nested transact)', { timeout: 45_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('conv2')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token' })
+  const board = await h.board(server, 'conv2', ['alice', 'bob'])
+  const a = h.client(server, board, { as: 'alice' })
   await a.synced()
   // Edits made before the second client exists reach the server through ordinary updates.
   for (let i = 0; i < 50; i++) {
@@ -87,7 +86,7 @@ e2eTest('content is identical whether synced live or loaded by a late joiner (Y.
     a.doc.getMap('notes').set(`n${i % 7}`, { x: i, y: i * 2 })
   }
   a.doc.getMap('meta').set('title', 'Workshop board')
-  const b = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  const b = h.client(server, board, { as: 'bob' })
   await b.synced()
   const s = await waitConverged([a, b], {
     what: 'bob to load alice\'s 101 edits',

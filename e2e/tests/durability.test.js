@@ -34,12 +34,14 @@ const capture = (client) => ({ json: client.json(), sv: client.stateVector() })
 e2eTest('SIGKILL while a writer is editing: everything an observer saw survives', { timeout: 120_000 }, async (h) => {
   const server = h.server()
   await server.start()
+  // Accounts (and their tokens) are made once; they live in the database, across the restarts.
+  await h.participants(server, ['alice', 'bob', 'carol', 'dave'])
   // Kill at different points of the stream; each cycle uses its own board and restarts the
   // server on the same data dir.
   for (const killAfter of [20, 90, 170]) {
-    const board = h.board(`kill${killAfter}`)
-    const writer = h.client(server, board, { name: `writer-${killAfter}`, token: 'alice-token' })
-    const observer = h.client(server, board, { name: `observer-${killAfter}`, token: 'bob-token' })
+    const board = await h.board(server, `kill${killAfter}`)
+    const writer = h.client(server, board, { name: `writer-${killAfter}`, as: 'alice' })
+    const observer = h.client(server, board, { name: `observer-${killAfter}`, as: 'bob' })
     await allSynced([writer, observer])
 
     let killed = null
@@ -68,14 +70,14 @@ e2eTest('SIGKILL while a writer is editing: everything an observer saw survives'
     observer.destroy()
 
     await server.restart()
-    const fresh = h.client(server, board, { name: `fresh-${killAfter}`, token: 'carol-token' })
+    const fresh = h.client(server, board, { name: `fresh-${killAfter}`, as: 'carol' })
     await fresh.synced()
     const after = capture(fresh)
     h.note(`cycle ${killAfter}: observer saw ${Object.keys(seen.json.notes).length} notes, restarted server has ${Object.keys(after.json.notes).length}`)
     assertContainsSeen(after, seen, `kill after ${killAfter}`)
     // The restored board is fully usable: a new edit round-trips.
     fresh.doc.getMap('meta').set('after-crash', true)
-    const other = h.client(server, board, { name: `other-${killAfter}`, token: 'dave-token' })
+    const other = h.client(server, board, { name: `other-${killAfter}`, as: 'dave' })
     await other.synced()
     await other.waitFor((o) => o.json().meta['after-crash'] === true, { timeout: 5000, what: 'an edit after the restart' })
     fresh.destroy()
@@ -85,9 +87,9 @@ e2eTest('SIGKILL while a writer is editing: everything an observer saw survives'
 
 e2eTest('graceful SIGTERM after edits: clients get 1001, exit code 0, everything present after restart', { timeout: 60_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('term')
-  const writer = h.client(server, board, { name: 'writer', token: 'alice-token' })
-  const observer = h.client(server, board, { name: 'observer', token: 'bob-token' })
+  const board = await h.board(server, 'term', ['alice', 'bob', 'carol'])
+  const writer = h.client(server, board, { name: 'writer', as: 'alice' })
+  const observer = h.client(server, board, { name: 'observer', as: 'bob' })
   await allSynced([writer, observer])
 
   for (let i = 0; i < EDITS; i++) {
@@ -116,7 +118,7 @@ e2eTest('graceful SIGTERM after edits: clients get 1001, exit code 0, everything
   observer.destroy()
 
   await server.start()
-  const fresh = h.client(server, board, { name: 'fresh', token: 'carol-token' })
+  const fresh = h.client(server, board, { name: 'fresh', as: 'carol' })
   await fresh.synced()
   assert.deepEqual(fresh.json(), written.json, 'content after a graceful restart equals what the writer wrote')
   assert.deepEqual([...fresh.stateVector()].sort(), [...written.sv].sort(), 'state vector after restart')
@@ -124,13 +126,14 @@ e2eTest('graceful SIGTERM after edits: clients get 1001, exit code 0, everything
 
 e2eTest('SIGTERM with an idle server exits 0 promptly', { timeout: 30_000 }, async (h) => {
   const server = await h.startServer()
+  const board = await h.board(server, 'idle', ['alice'])
   const started = Date.now()
   const exit = await withTimeout(server.stop(), 15_000, 'SIGTERM of an idle server')
   assert.deepEqual(exit, { code: 0, signal: null })
   h.note(`idle shutdown took ${Date.now() - started} ms`)
-  // And it starts again on the same data dir.
+  // And it starts again on the same data dir; the board and alice's token are still there.
   await server.start()
-  const c = h.client(server, h.board('idle'), { token: 'alice-token' })
+  const c = h.client(server, board, { as: 'alice' })
   await c.synced()
   assert.equal(stateVector(c.doc).size, 0)
 })

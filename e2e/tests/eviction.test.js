@@ -19,7 +19,7 @@ function writeContent (client, tag) {
 }
 
 async function expectIdentical (h, server, board, expected, label) {
-  const c = h.client(server, board, { name: label, token: 'carol-token' })
+  const c = h.client(server, board, { name: label, as: 'carol' })
   await c.synced()
   assert.deepEqual(c.json(), expected.json, `${label}: content`)
   assert.deepEqual([...c.stateVector()].sort(), [...expected.sv].sort(), `${label}: state vector`)
@@ -28,9 +28,9 @@ async function expectIdentical (h, server, board, expected, label) {
 
 e2eTest('an evicted board reloads identical, and again after a restart', { timeout: 60_000 }, async (h) => {
   const server = await h.startServer({ idleSecs: 1 })
-  const board = h.board('evict')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token' })
-  const b = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  const board = await h.board(server, 'evict', ['alice', 'bob', 'carol'])
+  const a = h.client(server, board, { as: 'alice' })
+  const b = h.client(server, board, { as: 'bob' })
   await allSynced([a, b])
   writeContent(a, 'a')
   writeContent(b, 'b')
@@ -55,8 +55,8 @@ e2eTest('an evicted board reloads identical, and again after a restart', { timeo
 
 e2eTest('edits sent right before the last client disconnects survive eviction', { timeout: 45_000 }, async (h) => {
   const server = await h.startServer({ idleSecs: 1 })
-  const board = h.board('evict-last')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token' })
+  const board = await h.board(server, 'evict-last', ['alice', 'carol'])
+  const a = h.client(server, board, { as: 'alice' })
   await a.synced()
   writeContent(a, 'a')
   const expected = { json: a.json(), sv: a.stateVector() }
@@ -69,11 +69,11 @@ e2eTest('edits sent right before the last client disconnects survive eviction', 
 
 e2eTest('a client arriving while the board is being evicted sees everything', { timeout: 45_000 }, async (h) => {
   const server = await h.startServer({ idleSecs: 1 })
-  const board = h.board('evict-race')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token' })
+  const board = await h.board(server, 'evict-race', ['alice', 'bob', 'carol'])
+  const a = h.client(server, board, { as: 'alice' })
   await a.synced()
   writeContent(a, 'a')
-  const b = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  const b = h.client(server, board, { as: 'bob' })
   await b.synced()
   await waitConverged([a, b], { what: 'bob to see alice\'s edits' })
   const expected = { json: a.json(), sv: a.stateVector() }

@@ -6,6 +6,8 @@ import { e2eTest } from '../lib/harness.js'
 import { allSynced, waitConverged, assertStayedConnected } from '../lib/clients.js'
 
 const N = 8
+/** One account per client: N different participants. */
+const USERS = Array.from({ length: N }, (_, i) => `user${i}`)
 
 function expectAllKeys (snap) {
   for (let i = 0; i < N; i++) if (snap.notes[`k${i}`] === undefined) return false
@@ -14,10 +16,10 @@ function expectAllKeys (snap) {
 
 e2eTest(`${N} clients joining an unloaded board at the same instant all see all ${N} keys`, { timeout: 45_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('first')
+  const board = await h.board(server, 'first', [...USERS, 'late'])
   // Created in one synchronous loop: the connections hit the server together.
   const clients = []
-  for (let i = 0; i < N; i++) clients.push(h.client(server, board, { name: `c${i}`, token: `user${i}-token` }))
+  for (let i = 0; i < N; i++) clients.push(h.client(server, board, { name: `c${i}`, as: USERS[i] }))
   await allSynced(clients)
   for (let i = 0; i < N; i++) clients[i].doc.getMap('notes').set(`k${i}`, { x: i, y: i, by: i })
 
@@ -25,7 +27,7 @@ e2eTest(`${N} clients joining an unloaded board at the same instant all see all 
   assert.equal(Object.keys(snap.notes).length, N)
 
   // The board as stored: a fresh client sees the same.
-  const late = h.client(server, board, { name: 'late', token: 'late-token' })
+  const late = h.client(server, board, { as: 'late' })
   await late.synced()
   await waitConverged([clients[0], late], { what: 'a late joiner to see all keys', extra: expectAllKeys })
   assertStayedConnected([...clients, late])
@@ -35,10 +37,10 @@ e2eTest(`${N} clients with edits made before connecting, joining an unloaded boa
   // The stock provider sends edits made while offline in its reply to the server's sync step 1,
   // so this also checks that the server starts every connection with sync step 1.
   const server = await h.startServer()
-  const board = h.board('first-offline')
+  const board = await h.board(server, 'first-offline', USERS)
   const clients = []
   for (let i = 0; i < N; i++) {
-    const c = h.client(server, board, { name: `c${i}`, token: `user${i}-token`, connect: false })
+    const c = h.client(server, board, { name: `c${i}`, as: USERS[i], connect: false })
     c.doc.getMap('notes').set(`k${i}`, { x: i, y: i, by: i })
     clients.push(c)
   }

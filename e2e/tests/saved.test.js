@@ -57,9 +57,9 @@ async function editBursts (client, tag, bursts) {
 
 e2eTest('an opted-in client receives saved clocks reaching its local clock; others never get type 90', { timeout: 45_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('saved')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token', saved: true })
-  const b = h.client(server, board, { name: 'bob', token: 'bob-token' })
+  const board = await h.board(server, 'saved', ['alice', 'bob'])
+  const a = h.client(server, board, { as: 'alice', saved: true })
+  const b = h.client(server, board, { as: 'bob' })
   const bGot90 = forbidSaved(b)
   trackLocalClockAtReceipt(a)
   await allSynced([a, b])
@@ -86,8 +86,8 @@ e2eTest('an opted-in client receives saved clocks reaching its local clock; othe
 
 e2eTest('edits made before connecting are acknowledged too (sync step 2 counts as a commit)', { timeout: 30_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('saved-offline')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token', saved: true, connect: false })
+  const board = await h.board(server, 'saved-offline', ['alice'])
+  const a = h.client(server, board, { as: 'alice', saved: true, connect: false })
   await editBursts(a, 'offline', 4)
   const target = a.localClock()
   a.provider.connect()
@@ -100,8 +100,8 @@ e2eTest('edits made before connecting are acknowledged too (sync step 2 counts a
 
 e2eTest('a saved acknowledgement means durable: SIGKILL right after it loses nothing', { timeout: 45_000 }, async (h) => {
   const server = await h.startServer()
-  const board = h.board('saved-kill')
-  const a = h.client(server, board, { name: 'alice', token: 'alice-token', saved: true })
+  const board = await h.board(server, 'saved-kill', ['alice', 'bob'])
+  const a = h.client(server, board, { as: 'alice', saved: true })
   await a.synced()
   await editBursts(a, 'a', 10)
   const target = a.localClock()
@@ -120,7 +120,7 @@ e2eTest('a saved acknowledgement means durable: SIGKILL right after it loses not
   a.destroy()
 
   await server.start()
-  const fresh = h.client(server, board, { name: 'fresh', token: 'bob-token' })
+  const fresh = h.client(server, board, { name: 'fresh', as: 'bob' })
   await fresh.synced()
   assert.deepEqual(fresh.json(), expected)
 })

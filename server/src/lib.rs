@@ -42,10 +42,12 @@ pub enum ServerError {
 /// accepting, let every room finish its round (everything shown to a client is already
 /// committed), close sockets with 1001, close the store; all bounded by the configured deadline.
 pub async fn run(
-    config: ServeConfig,
+    mut config: ServeConfig,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    // The address actually bound (port 0 picks one): links in invites point at it.
+    config.listen = listener.local_addr()?;
     let store = config.db.open().await?;
     info!(backend = store.backend(), "store ready");
     let (writer, writer_task) = Writer::spawn(store.clone());
