@@ -1,1 +1,37 @@
-//! Rust client SDK for Atelier (see issue: the client and load generator).
+//! Rust client for Atelier boards, and for any server speaking the y-websocket protocol.
+//!
+//! A [`Client`] connects to one board, keeps a yrs [`yrs::Doc`] in sync with it and reconnects
+//! with backoff when the connection is lost:
+//!
+//! - **Sync:** sends a sync step 1 when the socket opens, answers the server's step 1 with a
+//!   step 2 (which carries the edits made while offline), applies the server's step 2 and
+//!   updates. Every server frame is decoded strictly ([`protocol::decode_frame`]).
+//! - **Edits:** edit [`Client::doc`] with yrs transactions; each local transaction's update is
+//!   sent. Updates applied from the server are not sent back (origin filter).
+//! - **Remote changes:** yrs observers on the document, or [`Client::subscribe`] for [`Event`]s.
+//! - **Presence:** [`Client::set_presence`], [`Client::peers`].
+//! - **Saved:** Atelier's saved extension tells which edits are committed: [`Client::saved`],
+//!   [`Client::wait_saved`]. [`Client::flush`] is a round trip that works with every server.
+//! - **Reconnect:** 100 ms after a lost connection, doubling per failed attempt up to 2.5 s;
+//!   close codes 4400–4499 are final.
+//!
+//! [`Api`] is a small client of Atelier's REST API, to log in and create boards.
+//!
+//! The crate also ships the `atelier-client` command line (print and edit a board, and a load
+//! generator); see the README.
+
+#![warn(missing_docs)]
+
+mod api;
+mod client;
+mod error;
+mod options;
+pub mod protocol;
+
+pub use api::Api;
+pub use client::{is_final_code, Client, CloseInfo, ConnectionState, Event, Status};
+pub use error::Error;
+pub use options::{ClientOptions, Listener};
+
+/// The yrs version this crate is built with, re-exported so applications use the same types.
+pub use yrs;

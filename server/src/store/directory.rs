@@ -144,6 +144,20 @@ where
     })
 }
 
+pub(crate) fn project_from<R: sqlx::Row>(row: &R) -> Result<Project, StoreError>
+where
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+{
+    Ok(Project {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
 pub(crate) fn board_from<R: sqlx::Row>(row: &R) -> Result<Board, StoreError>
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -375,15 +389,7 @@ macro_rules! impl_directory {
                     .bind(tenant_id)
                     .fetch_optional(&self.pool)
                     .await?;
-                row.map(|row| -> Result<Project, StoreError> {
-                    Ok(Project {
-                        id: row.try_get("id")?,
-                        tenant_id: row.try_get("tenant_id")?,
-                        name: row.try_get("name")?,
-                        created_at: row.try_get("created_at")?,
-                    })
-                })
-                .transpose()
+                row.as_ref().map(project_from).transpose()
             }
 
             async fn projects(&self, tenant_id: &str, user_id: Option<&str>) -> Result<Vec<Project>, StoreError> {
@@ -404,16 +410,7 @@ macro_rules! impl_directory {
                     .fetch_all(&self.pool)
                     .await?,
                 };
-                rows.iter()
-                    .map(|row| {
-                        Ok(Project {
-                            id: row.try_get("id")?,
-                            tenant_id: row.try_get("tenant_id")?,
-                            name: row.try_get("name")?,
-                            created_at: row.try_get("created_at")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(project_from).collect()
             }
 
             async fn member_role(&self, project_id: &str, user_id: &str) -> Result<Option<ProjectRole>, StoreError> {

@@ -7,8 +7,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::directory::{
-    board_from, conflict, impl_directory, invite_from, parse, user_from, NewAudit, NewUser, Session,
-    SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+    board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
+    Session, SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
 use crate::tenancy::{

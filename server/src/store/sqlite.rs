@@ -9,8 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::directory::{
-    board_from, conflict, impl_directory, invite_from, parse, user_from, NewAudit, NewUser, Session,
-    SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+    board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
+    Session, SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
 use crate::tenancy::{

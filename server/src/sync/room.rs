@@ -80,6 +80,8 @@ enum Read {
     Hello,
     /// Answer a sync step 1.
     Step1(StateVector),
+    /// Acknowledge what is committed of a connection that just opted in to the saved extension.
+    Saved,
 }
 
 struct Staged {
@@ -251,7 +253,8 @@ impl Room {
                     if let Some(peer) = self.conns.get_mut(&conn) {
                         peer.wants_saved = true;
                     }
-                    self.send_saved(conn, out);
+                    // Answered with the reads: updates staged in this round are not durable yet.
+                    self.reads.push((conn, Read::Saved));
                 }
             }
         }
@@ -547,6 +550,7 @@ impl Room {
             return;
         }
         let reads = std::mem::take(&mut self.reads);
+        let mut saved = Vec::new();
         let txn = self.doc.transact();
         for (conn, read) in reads {
             match read {
@@ -564,7 +568,12 @@ impl Room {
                     out.push(Effect::Send(conn, frame));
                 }
                 Read::Step1(sv) => out.push(Effect::Send(conn, wire::step2_frame(txn.encode_diff_v1(&sv)))),
+                Read::Saved => saved.push(conn),
             }
+        }
+        drop(txn);
+        for conn in saved {
+            self.send_saved(conn, out);
         }
     }
 
@@ -696,6 +705,25 @@ mod tests {
             out.iter().any(|e| matches!(e, Effect::Send(2, _)) && carries_update(e)),
             "bob's step 2 after the commit"
         );
+    }
+
+    #[test]
+    fn the_saved_acknowledgement_never_covers_an_uncommitted_update() {
+        let mut room = room();
+        let mut out = Vec::new();
+        room.join(1, who("alice"), Role::Editor, 0);
+        room.settle(&mut out);
+        out.clear();
+        let alice = Doc::with_client_id(11);
+        // An update, then the opt-in, in one round: the acknowledgement must wait for the commit.
+        room.receive(1, vec![edit(&alice, "a"), Inbound::SavedOptIn], 0, &mut out).expect("ok");
+        let saved = |out: &[Effect]| {
+            out.iter().any(|e| matches!(e, Effect::Send(1, f) if matches!(Message::decode_v1(f), Ok(Message::Custom(wire::MSG_SAVED, _)))))
+        };
+        assert!(!saved(&out), "acknowledged before the commit");
+        room.take_commit().expect("staged");
+        room.committed(&mut out);
+        assert!(saved(&out), "acknowledged after the commit");
     }
 
     #[test]

@@ -1,0 +1,156 @@
+//! `cold`: boards of N updates, then the time a fresh client takes from socket open to its sync
+//! step 2 applied, on boards the server has to load (run --prepare-only, restart or evict the
+//! server, then --measure-only).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use atelier_client::{Client, Event};
+use clap::Args;
+use serde_json::{json, Value};
+use yrs::{Doc, Map, Transact};
+
+use super::stats::{r2, CpuWindow, Latency, Proc};
+use super::{generator_json, note, server_json, set_note, Common, Target};
+
+#[derive(Debug, Args)]
+pub struct ColdArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Updates written to each board, one message each.
+    #[arg(long, default_value_t = 20_000)]
+    updates: usize,
+    /// Every update creates a new note (20,000 updates ≈ 960 KB); otherwise the updates move
+    /// --notes notes around.
+    #[arg(long)]
+    distinct: bool,
+    /// Notes moved when not --distinct.
+    #[arg(long, default_value_t = 100)]
+    notes: usize,
+    /// Boards prepared and measured (one fresh client each, one after the other).
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Only write the boards.
+    #[arg(long, conflicts_with = "measure_only")]
+    prepare_only: bool,
+    /// Only measure boards written by an earlier --prepare-only run with the same
+    /// --board-prefix, --updates, --distinct and --notes.
+    #[arg(long)]
+    measure_only: bool,
+}
+
+pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
+    if args.updates == 0 || args.updates > 1_000_000 || args.repeat == 0 || args.repeat > 1000 {
+        bail!("--updates must be 1..1000000 and --repeat 1..1000");
+    }
+    let target = Target::prepare(&args.common, "cold", true, args.repeat).await?;
+    let server = target.server();
+    let expected_len = if args.distinct { args.updates } else { args.updates.min(args.notes.max(1)) };
+    let mut report = json!({
+        "scenario": "cold",
+        "params": {
+            "url_template": args.common.url_template,
+            "board_prefix": target.prefix,
+            "updates": args.updates,
+            "distinct": args.distinct,
+            "notes": args.notes,
+            "repeat": args.repeat,
+            "mode": if args.prepare_only { "prepare" } else if args.measure_only { "measure" } else { "prepare+measure" },
+        },
+    });
+    if !args.measure_only {
+        let prepared = prepare(&args, &target).await?;
+        report["prepare"] = prepared;
+    }
+    if !args.prepare_only {
+        let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+        let times = Latency::new();
+        let mut samples = Vec::with_capacity(args.repeat);
+        let mut complete = 0usize;
+        let mut bytes = 0u64;
+        for i in 0..args.repeat {
+            let board = target.board(i);
+            let step2 = Arc::new(AtomicU64::new(0));
+            let s = step2.clone();
+            let opts = target.options(&board).saved_extension(false).listener(Arc::new(move |e: &Event| {
+                if let Event::Synced { bytes } = e {
+                    s.store(*bytes as u64, Ordering::Relaxed);
+                }
+            }));
+            let doc = Doc::new();
+            let notes = doc.get_or_insert_map("notes");
+            let start = Instant::now();
+            let client =
+                tokio::time::timeout(Duration::from_secs(120), Client::connect(opts.doc(doc.clone())))
+                    .await
+                    .with_context(|| format!("board {board}: no sync within 120s"))?
+                    .with_context(|| format!("board {board}: cannot connect"))?;
+            let elapsed = start.elapsed();
+            times.record(elapsed);
+            samples.push(r2(elapsed.as_secs_f64() * 1000.0));
+            let len = notes.len(&doc.transact()) as usize;
+            if len == expected_len {
+                complete += 1;
+            } else {
+                eprintln!("cold: board {board} has {len} notes, expected {expected_len} (was it prepared?)");
+            }
+            bytes = step2.load(Ordering::Relaxed);
+            let _ = tokio::time::timeout(Duration::from_secs(2), client.close()).await;
+        }
+        report["expected"] = json!(args.repeat);
+        report["delivered"] = json!(complete);
+        report["sync_ms"] = times.summary();
+        report["sync_samples_ms"] = json!(samples);
+        report["step2_bytes"] = json!(bytes);
+        report["server"] = server_json(server, cpu.0.as_ref());
+        report["generator"] = generator_json(&cpu.1);
+    }
+    Ok(report)
+}
+
+/// Writes every board and waits until the server has all of it.
+async fn prepare(args: &ColdArgs, target: &Target) -> anyhow::Result<Value> {
+    let times = Latency::new();
+    let mut bytes_total = 0u64;
+    for i in 0..args.repeat {
+        let board = target.board(i);
+        let doc = Doc::new();
+        let written = Arc::new(AtomicU64::new(0));
+        {
+            let w = written.clone();
+            doc.observe_update_v1("load-bytes", move |_, e| {
+                w.fetch_add(e.update.len() as u64, Ordering::Relaxed);
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        // Presence lets Atelier acknowledge saved state right after a reconnect.
+        let opts = target.options(&board).presence(Some(json!({}))).doc(doc.clone());
+        let client = tokio::time::timeout(Duration::from_secs(60), Client::connect(opts))
+            .await
+            .with_context(|| format!("board {board}: no sync within 60s"))?
+            .with_context(|| format!("board {board}: cannot connect"))?;
+        let notes = doc.get_or_insert_map("notes");
+        if notes.len(&doc.transact()) > 0 {
+            bail!("board {board} already has notes: use another --board-prefix (or --measure-only)");
+        }
+        let start = Instant::now();
+        for j in 0..args.updates {
+            let key = if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
+            set_note(&doc, &notes, &key, note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64));
+            if j % 1000 == 999 {
+                tokio::task::yield_now().await;
+            }
+        }
+        target.settle(&client, Duration::from_secs(300)).await.with_context(|| format!("board {board}"))?;
+        times.record(start.elapsed());
+        bytes_total += written.load(Ordering::Relaxed);
+        let _ = tokio::time::timeout(Duration::from_secs(2), client.close()).await;
+    }
+    Ok(json!({
+        "boards": args.repeat,
+        "write_ms": times.summary(),
+        "update_bytes_per_board": bytes_total / args.repeat as u64,
+    }))
+}
