@@ -51,7 +51,7 @@ pub async fn run(
     let store = config.db.open().await?;
     info!(backend = store.backend(), "store ready");
     let (writer, writer_task) = Writer::spawn(store.clone());
-    let (compactor, compactor_task) = Compactor::spawn(store.clone());
+    let (compactor, compactor_task) = Compactor::spawn(store.clone(), shutdown.clone());
     let rooms = Rooms::new(
         store.clone(),
         writer,
@@ -68,6 +68,7 @@ pub async fn run(
         rooms: rooms.clone(),
         live,
         limiter: Arc::new(auth::LoginLimiter::default()),
+        large_writes: Arc::new(tokio::sync::Semaphore::new(ws::LARGE_WRITES)),
     };
     let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 
@@ -89,7 +90,11 @@ pub async fn run(
     if tokio::time::timeout(deadline, writer_task).await.is_err() {
         warn!("group commit did not finish within {deadline:?}");
     }
-    compactor_task.abort();
+    // Rooms asked on their way out for their logs to be folded: loading them next time is then
+    // one snapshot instead of a long tail.
+    if tokio::time::timeout(deadline, compactor_task).await.is_err() {
+        warn!("compaction did not finish within {deadline:?}");
+    }
     sweeper.abort();
     store.close().await;
     info!("stopped");

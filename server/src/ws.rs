@@ -28,6 +28,10 @@ use crate::tenancy::{board_access, Caller};
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// A connection that sent nothing (not even a pong) for this long is closed.
 pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Frames at least this large are written under one of [`LARGE_WRITES`] permits.
+pub const LARGE_FRAME: usize = 256 * 1024;
+/// Large frames written at the same time, server-wide.
+pub const LARGE_WRITES: usize = 4;
 /// How long the close handshake may take before the socket is dropped.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes tungstenite reads from the socket at a time. Its 128 KiB default, allocated per
@@ -120,7 +124,7 @@ async fn connection(socket: WebSocket, app: AppState, key: DocKey, who: Authoris
     let signal = Arc::new(ConnSignal::default());
     let handle = ConnHandle { id, outbox, signal: signal.clone() };
     let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
+    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone(), app.large_writes.clone()));
 
     let room = match app.rooms.join(&key, handle, who.principal, who.role).await {
         Ok(room) => room,
@@ -216,6 +220,7 @@ async fn write_loop(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut outbox: mpsc::Receiver<bytes::Bytes>,
     signal: Arc<ConnSignal>,
+    large_writes: Arc<tokio::sync::Semaphore>,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -224,6 +229,15 @@ async fn write_loop(
             _ = signal.closed() => break,
             frame = outbox.recv() => match frame {
                 Some(frame) => {
+                    let _permit = if frame.len() >= LARGE_FRAME {
+                        tokio::select! {
+                            biased;
+                            _ = signal.closed() => break,
+                            permit = large_writes.acquire() => permit.ok(),
+                        }
+                    } else {
+                        None
+                    };
                     // A send waits for socket space; a close request must not wait behind it.
                     tokio::select! {
                         biased;

@@ -29,6 +29,7 @@ enum Exit {
 }
 
 pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: mpsc::Receiver<Cmd>) {
+    let loading = Instant::now();
     let stored = match shared.store.load(&key).await {
         Ok(stored) => stored,
         Err(e) => {
@@ -56,7 +57,16 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
         }
     };
-    debug!(bytes = room.board_bytes(), log = since_snapshot, "loaded");
+    debug!(
+        bytes = room.board_bytes(),
+        log = since_snapshot,
+        ms = loading.elapsed().as_millis() as u64,
+        "loaded"
+    );
+    if since_snapshot >= shared.config.compact_every {
+        // A long tail makes every load slow: fold it now rather than after more writes.
+        shared.compactor.request(key.clone());
+    }
 
     let mut actor = Actor { conns: HashMap::new(), out: Vec::new() };
     let mut cmds = Vec::with_capacity(ROUND);
@@ -176,6 +186,9 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         Exit::Shutdown => {
             debug!("flushed for shutdown");
             actor.close_all(Close::SHUTDOWN);
+            if since_snapshot > 0 {
+                shared.compactor.request(key.clone());
+            }
         }
         Exit::Reload(why) => {
             warn!(reason = why, "room dropped; clients reconnect and resync from the store");

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn, Instrument};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
@@ -21,9 +22,10 @@ pub struct Compactor {
 }
 
 impl Compactor {
-    pub fn spawn(store: Arc<dyn Store>) -> (Self, tokio::task::JoinHandle<()>) {
+    /// Starts the task. Once `stop` is cancelled it compacts what is already queued, then ends.
+    pub fn spawn(store: Arc<dyn Store>, stop: CancellationToken) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(store, rx).instrument(tracing::info_span!("compactor")));
+        let task = tokio::spawn(run(store, rx, stop).instrument(tracing::info_span!("compactor")));
         (Self { tx }, task)
     }
 
@@ -33,9 +35,24 @@ impl Compactor {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<DocKey>) {
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<DocKey>, stop: CancellationToken) {
     let mut keys = Vec::new();
-    while rx.recv_many(&mut keys, QUEUE).await > 0 {
+    loop {
+        let stopping = tokio::select! {
+            n = rx.recv_many(&mut keys, QUEUE) => {
+                if n == 0 {
+                    return;
+                }
+                false
+            }
+            _ = stop.cancelled() => {
+                rx.close();
+                while let Ok(key) = rx.try_recv() {
+                    keys.push(key);
+                }
+                true
+            }
+        };
         let unique: HashSet<DocKey> = keys.drain(..).collect();
         for key in unique {
             match fold(store.as_ref(), &key).await {
@@ -43,6 +60,9 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<DocKey>) {
                 Ok(None) => {}
                 Err(e) => warn!(doc = %key, error = %e, "compaction failed; the log stays as it is"),
             }
+        }
+        if stopping {
+            return;
         }
     }
 }
