@@ -70,7 +70,9 @@ run() { # $1 server, $2 scenario, rest: generator options
   local kind=$1 scenario=$2; shift 2
   local before after out
   before=$(pg_ticks)
-  out=$(ATELIER_PASSWORD=$PASSWORD taskset -c 1 "$GEN" load "$scenario" "${GEN_ARGS[@]}" --server-pid "$SPID" "$@")
+  local env=()
+  [[ $kind == atelier-* ]] && env=(ATELIER_PASSWORD=$PASSWORD)
+  out=$(env "${env[@]}" taskset -c 1 "$GEN" load "$scenario" "${GEN_ARGS[@]}" --server-pid "$SPID" "$@")
   after=$(pg_ticks)
   echo "{\"server\":\"$kind\",\"postgres_cpu_ticks\":$((after - before)),\"result\":$out}"
 }

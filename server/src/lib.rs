@@ -14,6 +14,7 @@ pub mod room;
 pub mod store;
 pub mod sync;
 pub mod tenancy;
+pub mod ui;
 pub mod ws;
 
 use std::sync::Arc;

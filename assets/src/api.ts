@@ -1,0 +1,97 @@
+// The REST API under /api/v1 (see /api/v1/openapi.json). JSON in and out; errors come as
+// {"error": {"code", "message"}} and are thrown as ApiError.
+
+import { currentSession, type GuestInfo, type UserInfo } from './session'
+
+export type ProjectRole = 'owner' | 'facilitator' | 'editor' | 'viewer'
+export type BoardKind = 'postit' | 'demarreur' | 'mandats' | 'prototypes' | 'radar' | 'free'
+export const BOARD_KINDS: BoardKind[] = ['postit', 'demarreur', 'mandats', 'prototypes', 'radar', 'free']
+
+export interface Project { id: string, tenant_id: string, name: string, created_at: number, role: ProjectRole }
+export interface Board {
+  id: string
+  tenant_id: string
+  project_id: string
+  title: string
+  kind: BoardKind
+  created_at: number
+  archived_at: number | null
+}
+export interface Member { user_id: string, email: string, display_name: string, role: ProjectRole }
+export interface Invite {
+  id: string
+  board_id: string
+  role: 'editor' | 'viewer'
+  created_by: string
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+export interface CreatedInvite { token: string, url: string, invite: Invite }
+export interface Me { kind: 'user' | 'guest', user: UserInfo | null, guest: GuestInfo | null }
+
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+/** Called when an authenticated call answers 401 (expired or revoked token). */
+let onUnauthenticated: () => void = () => {}
+export function setUnauthenticatedHandler (fn: () => void): void { onUnauthenticated = fn }
+
+async function call<T> (method: string, path: string, body?: unknown, token = currentSession()?.token): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (token) headers.authorization = `Bearer ${token}`
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  let res: Response
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store'
+    })
+  } catch {
+    throw new ApiError(0, 'network', 'network error')
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let parsed: unknown = null
+  try { parsed = text ? JSON.parse(text) : null } catch { /* not JSON */ }
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string, message?: string } } | null)?.error
+    if (res.status === 401 && token && path !== '/auth/login') onUnauthenticated()
+    throw new ApiError(res.status, err?.code ?? 'http', err?.message ?? `HTTP ${res.status}`)
+  }
+  return parsed as T
+}
+
+export const api = {
+  login: (email: string, password: string) =>
+    call<{ token: string, expires_at: number, user: UserInfo }>('POST', '/auth/login', { email, password }, undefined),
+  logout: () => call<void>('POST', '/auth/logout'),
+  me: () => call<Me>('GET', '/auth/me'),
+  projects: () => call<Project[]>('GET', '/projects'),
+  createProject: (name: string) => call<Project>('POST', '/projects', { name }),
+  project: (id: string) => call<Project>('GET', `/projects/${encodeURIComponent(id)}`),
+  members: (projectId: string) => call<Member[]>('GET', `/projects/${encodeURIComponent(projectId)}/members`),
+  boards: (projectId: string) => call<Board[]>('GET', `/projects/${encodeURIComponent(projectId)}/boards`),
+  createBoard: (projectId: string, title: string, kind: BoardKind) =>
+    call<Board>('POST', `/projects/${encodeURIComponent(projectId)}/boards`, { title, kind }),
+  board: (id: string) => call<Board>('GET', `/boards/${encodeURIComponent(id)}`),
+  updateBoard: (id: string, change: { title?: string, archived?: boolean }) =>
+    call<Board>('PATCH', `/boards/${encodeURIComponent(id)}`, change),
+  invites: (boardId: string) => call<Invite[]>('GET', `/boards/${encodeURIComponent(boardId)}/invites`),
+  createInvite: (boardId: string, role: 'editor' | 'viewer', expiresInSecs: number) =>
+    call<CreatedInvite>('POST', `/boards/${encodeURIComponent(boardId)}/invites`, { role, expires_in_secs: expiresInSecs }),
+  acceptInvite: (inviteToken: string, displayName: string) =>
+    call<{ token: string, expires_at: number, guest: GuestInfo, board: Board }>(
+      'POST', `/invites/${encodeURIComponent(inviteToken)}/accept`, { display_name: displayName }, undefined)
+}
+
+/** Roles that may create, rename and archive boards and invite guests. */
+export function facilitates (role: ProjectRole | null | undefined): boolean {
+  return role === 'owner' || role === 'facilitator'
+}

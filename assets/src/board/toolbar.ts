@@ -1,0 +1,112 @@
+// The board's toolbar (add a note, box selection for touch, undo/redo, colour, front, duplicate,
+// delete) and the zoom controls. Every button has a text label for assistive technologies and a
+// tooltip with its shortcut; targets are at least 44 px.
+
+import { h } from '../dom'
+import { colorLabel, t, type MessageKey } from '../i18n'
+import type { BoardContext } from './context'
+import { icon, type IconName } from './icons'
+import type { NotesLayer } from './notes'
+import { NOTE_COLORS } from './schema'
+
+export class Toolbar {
+  readonly el: HTMLElement
+  readonly zoomEl: HTMLElement
+  boxMode = false
+  private buttons = new Map<string, HTMLButtonElement>()
+  private swatches: HTMLButtonElement[] = []
+  private zoomLabel: HTMLElement | null = null
+
+  constructor (private readonly ctx: BoardContext, private readonly notes: NotesLayer) {
+    this.el = h('div', { class: 'toolbar', role: 'toolbar' })
+    this.zoomEl = h('div', { class: 'zoom-controls', role: 'group' })
+    this.build()
+    ctx.selection.onChange(() => this.update())
+    ctx.undo.on('stack-item-added', () => this.update())
+    ctx.undo.on('stack-item-popped', () => this.update())
+    ctx.undo.on('stack-cleared', () => this.update())
+    ctx.canvas.onChange(() => this.updateZoom())
+  }
+
+  private button (id: string, iconName: IconName, label: MessageKey, shortcut: string | null, onClick: () => void, cls = ''): HTMLButtonElement {
+    const text = t(label)
+    const b = h('button', {
+      type: 'button',
+      class: `tool ${cls}`,
+      'data-tool': id,
+      title: shortcut ? `${text} (${shortcut})` : text
+    }, icon(iconName), h('span', { class: 'tool-label' }, text))
+    if (shortcut) b.setAttribute('aria-keyshortcuts', shortcut.replace('Ctrl', 'Control'))
+    b.addEventListener('click', onClick)
+    this.buttons.set(id, b)
+    return b
+  }
+
+  /** (Re)builds the controls in the current language. */
+  build (): void {
+    this.buttons.clear()
+    this.el.replaceChildren()
+    this.zoomEl.replaceChildren()
+    this.el.setAttribute('aria-label', t('toolbar.label'))
+    this.zoomEl.setAttribute('aria-label', t('toolbar.zoomLabel'))
+    const n = this.notes
+    const add = this.button('add', 'note', 'toolbar.addNote', 'N', () => {
+      const [x, y] = this.ctx.canvas.center()
+      n.create(x, y)
+    }, 'primary')
+    const box = this.button('box', 'box', 'toolbar.boxSelect', null, () => {
+      this.boxMode = !this.boxMode
+      this.update()
+    })
+    const colors = h('div', { class: 'swatches', role: 'group', 'aria-label': t('toolbar.color') })
+    this.swatches = NOTE_COLORS.map((c) => {
+      const s = h('button', { type: 'button', class: 'swatch', 'data-color': c, 'aria-label': colorLabel(c), title: colorLabel(c) })
+      s.addEventListener('click', () => { n.colorSelected(c); this.update() })
+      colors.append(s)
+      return s
+    })
+    this.el.append(
+      h('div', { class: 'tool-group' }, add, box),
+      h('div', { class: 'tool-group' },
+        this.button('undo', 'undo', 'toolbar.undo', 'Ctrl+Z', () => this.ctx.undo.undo()),
+        this.button('redo', 'redo', 'toolbar.redo', 'Ctrl+Shift+Z', () => this.ctx.undo.redo())),
+      colors,
+      h('div', { class: 'tool-group' },
+        this.button('front', 'front', 'toolbar.front', null, () => n.bringToFront()),
+        this.button('duplicate', 'duplicate', 'toolbar.duplicate', 'Ctrl+D', () => n.duplicateSelected()),
+        this.button('delete', 'trash', 'toolbar.delete', 'Delete', () => n.deleteSelected())))
+    this.zoomLabel = h('span', { class: 'zoom-level', 'aria-live': 'off' })
+    this.zoomEl.append(
+      this.button('zoomOut', 'zoomOut', 'toolbar.zoomOut', '-', () => this.ctx.canvas.zoomBy(1 / 1.25)),
+      this.zoomLabel,
+      this.button('zoomIn', 'zoomIn', 'toolbar.zoomIn', '+', () => this.ctx.canvas.zoomBy(1.25)),
+      this.button('fit', 'fit', 'toolbar.fit', 'Shift+1', () => this.ctx.canvas.fit(n.bounds())))
+    this.update()
+    this.updateZoom()
+  }
+
+  update (): void {
+    const editable = this.ctx.canEdit()
+    const selected = this.ctx.selection.size > 0
+    const set = (id: string, enabled: boolean): void => {
+      const b = this.buttons.get(id)
+      if (b) b.disabled = !enabled
+    }
+    set('add', editable)
+    set('undo', editable && this.ctx.undo.canUndo())
+    set('redo', editable && this.ctx.undo.canRedo())
+    set('front', editable && selected)
+    set('duplicate', editable && selected)
+    set('delete', editable && selected)
+    const box = this.buttons.get('box')
+    box?.setAttribute('aria-pressed', String(this.boxMode))
+    for (const s of this.swatches) {
+      s.disabled = !editable
+      s.setAttribute('aria-pressed', String(s.dataset.color === this.ctx.noteColor))
+    }
+  }
+
+  private updateZoom (): void {
+    if (this.zoomLabel) this.zoomLabel.textContent = `${Math.round(this.ctx.canvas.view.scale * 100)} %`
+  }
+}
