@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use yrs::{Doc, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
-use super::{generator_json, note, server_json, set_note, Common, Target};
+use super::{counting_doc, generator_json, note, server_json, set_note, Common, Target};
 
 #[derive(Debug, Args)]
 pub struct ColdArgs {
@@ -116,15 +116,7 @@ async fn prepare(args: &ColdArgs, target: &Target) -> anyhow::Result<Value> {
     let mut bytes_total = 0u64;
     for i in 0..args.repeat {
         let board = target.board(i);
-        let doc = Doc::new();
-        let written = Arc::new(AtomicU64::new(0));
-        {
-            let w = written.clone();
-            doc.observe_update_v1("load-bytes", move |_, e| {
-                w.fetch_add(e.update.len() as u64, Ordering::Relaxed);
-            })
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
+        let (doc, written) = counting_doc()?;
         // Presence lets Atelier acknowledge saved state right after a reconnect.
         let opts = target.options(&board).presence(Some(json!({}))).doc(doc.clone());
         let client = tokio::time::timeout(Duration::from_secs(60), Client::connect(opts))

@@ -12,7 +12,8 @@ use yrs::{Any, Doc, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{
-    close_all, connect_all, generator_json, listener, server_json, Common, Counters, PeakRss, Target,
+    close_all, connect_all, counting_doc, generator_json, listener, server_json, Common, Counters, PeakRss,
+    Target,
 };
 
 #[derive(Debug, Args)]
@@ -46,15 +47,7 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     let counters = Arc::new(Counters::default());
 
     // Prepare the board.
-    let doc = Doc::new();
-    let written = Arc::new(AtomicU64::new(0));
-    {
-        let w = written.clone();
-        doc.observe_update_v1("load-bytes", move |_, e| {
-            w.fetch_add(e.update.len() as u64, Ordering::Relaxed);
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
+    let (doc, written) = counting_doc()?;
     let writer = tokio::time::timeout(
         Duration::from_secs(60),
         Client::connect(target.options(&board).presence(Some(json!({}))).doc(doc.clone())),

@@ -274,6 +274,18 @@ impl Target {
     }
 }
 
+/// A document that counts the bytes of the updates its local transactions produce.
+pub fn counting_doc() -> anyhow::Result<(Doc, Arc<AtomicU64>)> {
+    let doc = Doc::new();
+    let written = Arc::new(AtomicU64::new(0));
+    let w = written.clone();
+    doc.observe_update_v1("load-bytes", move |_, e| {
+        w.fetch_add(e.update.len() as u64, Ordering::Relaxed);
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((doc, written))
+}
+
 pub fn random_u32() -> u32 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) as u32
