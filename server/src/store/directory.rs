@@ -128,69 +128,75 @@ pub(crate) const USER_COLUMNS: &str = "id, tenant_id, email, display_name, tenan
 pub(crate) const BOARD_COLUMNS: &str = "id, tenant_id, project_id, title, kind, created_at, archived_at";
 pub(crate) const INVITE_COLUMNS: &str = "id, board_id, role, created_by, created_at, expires_at, revoked_at";
 
-pub(crate) fn user_from<R: sqlx::Row>(row: &R) -> Result<User, StoreError>
+/// A result row of either backend, read by column name: the decoding bounds the row mappers
+/// need, stated once.
+pub(crate) trait Columns {
+    fn text(&self, column: &str) -> Result<String, StoreError>;
+    fn int(&self, column: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+}
+
+impl<R: sqlx::Row> Columns for R
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'c> &'c str: sqlx::ColumnIndex<R>,
 {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+pub(crate) fn user_from(row: &impl Columns) -> Result<User, StoreError> {
     Ok(User {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        tenant_role: parse(&row.try_get::<String, _>("tenant_role")?, TenantRole::parse)?,
-        created_at: row.try_get("created_at")?,
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        email: row.text("email")?,
+        display_name: row.text("display_name")?,
+        tenant_role: parse(&row.text("tenant_role")?, TenantRole::parse)?,
+        created_at: row.int("created_at")?,
     })
 }
 
-pub(crate) fn project_from<R: sqlx::Row>(row: &R) -> Result<Project, StoreError>
-where
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'c> &'c str: sqlx::ColumnIndex<R>,
-{
+pub(crate) fn project_from(row: &impl Columns) -> Result<Project, StoreError> {
     Ok(Project {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        name: row.text("name")?,
+        created_at: row.int("created_at")?,
     })
 }
 
-pub(crate) fn board_from<R: sqlx::Row>(row: &R) -> Result<Board, StoreError>
-where
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'c> &'c str: sqlx::ColumnIndex<R>,
-{
+pub(crate) fn board_from(row: &impl Columns) -> Result<Board, StoreError> {
     Ok(Board {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        project_id: row.try_get("project_id")?,
-        title: row.try_get("title")?,
-        kind: parse(&row.try_get::<String, _>("kind")?, BoardKind::parse)?,
-        created_at: row.try_get("created_at")?,
-        archived_at: row.try_get("archived_at")?,
+        id: row.text("id")?,
+        tenant_id: row.text("tenant_id")?,
+        project_id: row.text("project_id")?,
+        title: row.text("title")?,
+        kind: parse(&row.text("kind")?, BoardKind::parse)?,
+        created_at: row.int("created_at")?,
+        archived_at: row.opt_int("archived_at")?,
     })
 }
 
-pub(crate) fn invite_from<R: sqlx::Row>(row: &R) -> Result<Invite, StoreError>
-where
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'c> &'c str: sqlx::ColumnIndex<R>,
-{
+pub(crate) fn invite_from(row: &impl Columns) -> Result<Invite, StoreError> {
     Ok(Invite {
-        id: row.try_get("id")?,
-        board_id: row.try_get("board_id")?,
-        role: parse(&row.try_get::<String, _>("role")?, GuestRole::parse)?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        id: row.text("id")?,
+        board_id: row.text("board_id")?,
+        role: parse(&row.text("role")?, GuestRole::parse)?,
+        created_by: row.text("created_by")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
     })
 }
 
