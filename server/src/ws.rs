@@ -8,13 +8,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::http::{ApiError, AppState};
@@ -32,6 +38,10 @@ pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(75);
 pub const LARGE_FRAME: usize = 256 * 1024;
 /// Large frames written at the same time, server-wide.
 pub const LARGE_WRITES: usize = 4;
+/// Messages larger than this go out as fragments of this size. tungstenite copies each frame it
+/// writes into the connection's write buffer and keeps that buffer's capacity, so a 4 MB sync
+/// step 2 sent whole would leave 4 MB behind in every connection that received it.
+pub const FRAGMENT: usize = 32 * 1024;
 /// How long the close handshake may take before the socket is dropped.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes tungstenite reads from the socket at a time. Its 128 KiB default, allocated per
@@ -62,12 +72,20 @@ struct Authorised {
     project_id: String,
 }
 
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
 pub async fn handler(
     Path(board): Path<String>,
     Query(query): Query<WsQuery>,
     State(app): State<AppState>,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let Some(accept) = upgrade_accept_key(request.headers()) else {
+        return ApiError::bad_request("a WebSocket upgrade is expected here").into_response();
+    };
+    let Some(on_upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        return ApiError::bad_request("this connection cannot be upgraded").into_response();
+    };
     if !valid_board_id(&board) {
         return ApiError::not_found("board").into_response();
     }
@@ -76,15 +94,54 @@ pub async fn handler(
         Err(e) => return e.into_response(),
     };
     let max = app.config.max_message_bytes;
-    ws.read_buffer_size(READ_BUFFER)
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| {
-            let key = DocKey::main(board);
-            let span = tracing::info_span!("ws", doc = %key);
-            connection(socket, app, key, who).instrument(span)
-        })
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(e) => {
+                debug!(error = %e, "upgrade failed");
+                return;
+            }
+        };
+        let socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(config)).await;
+        let key = DocKey::main(board);
+        let span = tracing::info_span!("ws", doc = %key);
+        connection(socket, app, key, who).instrument(span).await
+    });
+    (
+        StatusCode::SWITCHING_PROTOCOLS,
+        [(header::CONNECTION, "upgrade"), (header::UPGRADE, "websocket")],
+        [(header::SEC_WEBSOCKET_ACCEPT, accept)],
+    )
+        .into_response()
+}
+
+/// The `Sec-WebSocket-Accept` value for a valid upgrade request (RFC 6455 §4.2.1), or None.
+///
+/// The upgrade is done here rather than with axum's extractor so that the socket is a
+/// tokio-tungstenite stream whose raw frames can be written: large messages go out as
+/// fragments (see [`FRAGMENT`]).
+fn upgrade_accept_key(headers: &HeaderMap) -> Option<String> {
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+    };
+    if !has(header::CONNECTION, "upgrade") || !has(header::UPGRADE, "websocket") {
+        return None;
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION)?.as_bytes() != b"13" {
+        return None;
+    }
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?;
+    Some(tungstenite::handshake::derive_accept_key(key.as_bytes()))
 }
 
 /// Checks the token and the caller's access to the board: 401 without a valid token, 404 when
@@ -118,7 +175,7 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
     })
 }
 
-async fn connection(socket: WebSocket, app: AppState, key: DocKey, who: Authorised) {
+async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised) {
     let id = app.rooms.next_conn_id();
     let (outbox, outbox_rx) = mpsc::channel(app.config.outbox_frames.max(1));
     let signal = Arc::new(ConnSignal::default());
@@ -161,7 +218,7 @@ async fn connection(socket: WebSocket, app: AppState, key: DocKey, who: Authoris
 }
 
 async fn read_loop(
-    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    mut stream: futures_util::stream::SplitStream<Socket>,
     room: &crate::room::RoomSender,
     id: u64,
     signal: &ConnSignal,
@@ -180,9 +237,8 @@ async fn read_loop(
             }
             Ok(None) => return,
             Ok(Some(Err(e))) => {
-                let e = e.into_inner();
-                let why = match e.downcast_ref::<tungstenite::Error>() {
-                    Some(tungstenite::Error::Capacity(_)) => Close::TOO_BIG,
+                let why = match e {
+                    tungstenite::Error::Capacity(_) => Close::TOO_BIG,
                     _ => Close::MALFORMED,
                 };
                 info!(conn = id, code = why.code, error = %e, "websocket error, closing");
@@ -210,14 +266,14 @@ async fn read_loop(
                 signal.close(Close::TEXT);
                 return;
             }
-            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
             Message::Close(_) => return,
         }
     }
 }
 
 async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut sink: futures_util::stream::SplitSink<Socket, Message>,
     mut outbox: mpsc::Receiver<bytes::Bytes>,
     signal: Arc<ConnSignal>,
     large_writes: Arc<tokio::sync::Semaphore>,
@@ -242,7 +298,7 @@ async fn write_loop(
                     tokio::select! {
                         biased;
                         _ = signal.closed() => break,
-                        sent = sink.send(Message::Binary(frame)) => if sent.is_err() {
+                        sent = send_frame(&mut sink, frame) => if sent.is_err() {
                             signal.close(Close { code: 1006, reason: "" });
                             return;
                         }
@@ -261,9 +317,28 @@ async fn write_loop(
     let why = signal.reason().unwrap_or(Close { code: 1000, reason: "" });
     // A client that stopped reading must not keep this task alive.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        let frame = CloseFrame { code: why.code, reason: why.reason.into() };
+        let frame = CloseFrame { code: CloseCode::from(why.code), reason: why.reason.into() };
         let _ = sink.send(Message::Close(Some(frame))).await;
         let _ = sink.close().await;
     })
     .await;
+}
+
+/// Writes one binary message, as fragments of [`FRAGMENT`] bytes when it is larger.
+async fn send_frame(
+    sink: &mut futures_util::stream::SplitSink<Socket, Message>,
+    frame: bytes::Bytes,
+) -> Result<(), tungstenite::Error> {
+    if frame.len() <= FRAGMENT {
+        return sink.send(Message::Binary(frame)).await;
+    }
+    let mut start = 0;
+    while start < frame.len() {
+        let end = (start + FRAGMENT).min(frame.len());
+        let opcode = if start == 0 { OpCode::Data(Data::Binary) } else { OpCode::Data(Data::Continue) };
+        sink.send(Message::Frame(Frame::message(frame.slice(start..end), opcode, end == frame.len())))
+            .await?;
+        start = end;
+    }
+    Ok(())
 }

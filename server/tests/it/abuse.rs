@@ -184,41 +184,14 @@ async fn a_client_that_does_not_read_is_closed_with_1013_and_others_carry_on() {
     server.stop().await;
 }
 
-/// Peak resident memory of a process, in KB (Linux).
-fn peak_rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn count_bombs_do_not_make_the_server_allocate() {
     // Each of these frames is a few bytes that declare 2^28 entries; yrs alone reserves
     // ~0.5 GB for one of them. The shipped binary runs in its own process so that its peak
     // memory can be read.
-    use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_atelier");
-    let mut child = tokio::process::Command::new(bin)
-        .arg("serve")
-        .env("ATELIER_LISTEN", "127.0.0.1:0")
-        .env("ATELIER_DATA_DIR", dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next_line().await.unwrap().unwrap();
-    let addr: std::net::SocketAddr = first.trim_start_matches("listening on http://").parse().unwrap();
-    let pid = child.id().unwrap();
-    let mut cfg = config(&dir);
-    cfg.listen = addr;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while http(addr, "GET", "/readyz", None, None).await.0 != 200 {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let server = ChildServer::start(&dir).await;
+    let (addr, cfg, pid) = (server.addr, server.config.clone(), server.pid);
     let fx = Fixture::on(addr, &cfg).await;
     let a = TestClient::connect(&fx.url("alice").await).await;
     let b = TestClient::connect(&fx.url("bob").await).await;
@@ -247,5 +220,4 @@ async fn count_bombs_do_not_make_the_server_allocate() {
     let grown_mb = (peak_rss_kb(pid) - before) / 1024;
     assert!(grown_mb < 50, "peak memory of the server grew by {grown_mb} MB");
     still_works(&a, &b, 1).await;
-    child.kill().await.unwrap();
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use yrs::Map;
+
 use crate::support::*;
 
 #[tokio::test]
@@ -73,4 +75,36 @@ async fn health_and_readiness() {
         assert!(body.starts_with("HTTP/1.1 200"), "{path}: {body}");
     }
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_storm_on_a_large_board_does_not_leave_a_copy_per_connection() {
+    // Each joiner receives one sync step 2 as large as the board. Written whole, tungstenite
+    // would copy it into the connection's write buffer and keep that capacity: 30 joiners of a
+    // 4 MB board would hold 120 MB. Written in fragments, they hold a fragment each.
+    let dir = tempfile::tempdir().unwrap();
+    let server = ChildServer::start(&dir).await;
+    let fx = Fixture::on(server.addr, &server.config).await;
+    let writer = TestClient::connect(&fx.url("writer").await).await;
+    writer.wait_synced().await;
+    let text = "lorem ipsum ".repeat(40_000); // ~480 KB per note
+    for i in 0..8 {
+        writer.edit(|txn, map| {
+            map.insert(txn, format!("n{i}"), text.as_str());
+        });
+    }
+    writer.wait_until("the board is written", |c| c.keys() == 8).await;
+    let mut urls = Vec::new();
+    for i in 0..30 {
+        urls.push(fx.url(&format!("joiner{i}")).await);
+    }
+    let check = TestClient::connect(&fx.url("check").await).await;
+    check.wait_until("the board is committed", |c| c.keys() == 8).await;
+    let before = peak_rss_kb(server.pid);
+    let joiners = futures_util::future::join_all(urls.iter().map(|u| TestClient::connect(u))).await;
+    for j in &joiners {
+        j.wait_until("joiner synced the whole board", |c| c.keys() == 8).await;
+    }
+    let grown_mb = (peak_rss_kb(server.pid) - before) / 1024;
+    assert!(grown_mb < 40, "the server's peak memory grew by {grown_mb} MB for 30 joiners of a 4 MB board");
 }

@@ -429,3 +429,46 @@ pub fn presence_frame(doc: &Doc, state: &str) -> Vec<u8> {
     awareness.set_local_state_raw(state);
     Message::Awareness(awareness.update().expect("awareness update")).encode_v1()
 }
+
+/// Peak resident memory of a process, in KB (Linux).
+pub fn peak_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The shipped binary in a process of its own (so that its memory can be read), on SQLite in
+/// `dir`. Killed when dropped.
+pub struct ChildServer {
+    pub addr: SocketAddr,
+    pub pid: u32,
+    pub config: ServeConfig,
+    _child: tokio::process::Child,
+}
+
+impl ChildServer {
+    pub async fn start(dir: &tempfile::TempDir) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atelier"))
+            .arg("serve")
+            .env("ATELIER_LISTEN", "127.0.0.1:0")
+            .env("ATELIER_DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next_line().await.unwrap().unwrap();
+        let addr: SocketAddr = first.trim_start_matches("listening on http://").parse().unwrap();
+        let pid = child.id().unwrap();
+        let mut config = config(dir);
+        config.listen = addr;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while http(addr, "GET", "/readyz", None, None).await.0 != 200 {
+            assert!(tokio::time::Instant::now() < deadline, "server not ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Self { addr, pid, config, _child: child }
+    }
+}
