@@ -26,10 +26,6 @@ pub struct AppState {
     pub rooms: Rooms,
     pub live: Live,
     pub limiter: Arc<LoginLimiter>,
-    /// Permits to write a large frame (a joiner's sync step 2 of a big board): tungstenite copies
-    /// each frame into a per-connection buffer, so a join storm on a 4 MB board would otherwise
-    /// hold one copy per joiner at once.
-    pub large_writes: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -69,7 +69,6 @@ pub async fn run(
         rooms: rooms.clone(),
         live,
         limiter: Arc::new(auth::LoginLimiter::default()),
-        large_writes: Arc::new(tokio::sync::Semaphore::new(ws::LARGE_WRITES)),
     };
     let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 

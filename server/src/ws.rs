@@ -34,10 +34,6 @@ use crate::tenancy::{board_access, Caller};
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// A connection that sent nothing (not even a pong) for this long is closed.
 pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(75);
-/// Frames at least this large are written under one of [`LARGE_WRITES`] permits.
-pub const LARGE_FRAME: usize = 256 * 1024;
-/// Large frames written at the same time, server-wide.
-pub const LARGE_WRITES: usize = 4;
 /// Messages larger than this go out as fragments of this size. tungstenite copies each frame it
 /// writes into the connection's write buffer and keeps that buffer's capacity, so a 4 MB sync
 /// step 2 sent whole would leave 4 MB behind in every connection that received it.
@@ -181,7 +177,7 @@ async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised)
     let signal = Arc::new(ConnSignal::default());
     let handle = ConnHandle { id, outbox, signal: signal.clone() };
     let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone(), app.large_writes.clone()));
+    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
 
     let room = match app.rooms.join(&key, handle, who.principal, who.role).await {
         Ok(room) => room,
@@ -276,7 +272,6 @@ async fn write_loop(
     mut sink: futures_util::stream::SplitSink<Socket, Message>,
     mut outbox: mpsc::Receiver<bytes::Bytes>,
     signal: Arc<ConnSignal>,
-    large_writes: Arc<tokio::sync::Semaphore>,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
@@ -285,15 +280,6 @@ async fn write_loop(
             _ = signal.closed() => break,
             frame = outbox.recv() => match frame {
                 Some(frame) => {
-                    let _permit = if frame.len() >= LARGE_FRAME {
-                        tokio::select! {
-                            biased;
-                            _ = signal.closed() => break,
-                            permit = large_writes.acquire() => permit.ok(),
-                        }
-                    } else {
-                        None
-                    };
                     // A send waits for socket space; a close request must not wait behind it.
                     tokio::select! {
                         biased;
