@@ -221,7 +221,10 @@ async fn read_loop(
 ) {
     let mut deadline = Instant::now() + SILENCE_TIMEOUT;
     loop {
+        // Biased: once a close is asked for (a revocation, say), no further frame is forwarded,
+        // even one that arrived at the same time.
         let next = tokio::select! {
+            biased;
             _ = signal.closed() => return,
             next = timeout_at(deadline, stream.next()) => next,
         };
