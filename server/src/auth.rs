@@ -89,55 +89,105 @@ pub async fn authenticate(dir: &dyn Directory, token: &str, now: i64) -> Result<
     })
 }
 
+/// Counts events per key in fixed windows; memory is bounded by pruning expired windows.
+struct Windowed<K> {
+    window: Duration,
+    max: u32,
+    counts: Mutex<HashMap<K, (Instant, u32)>>,
+}
+
+impl<K: std::hash::Hash + Eq> Windowed<K> {
+    fn new(window: Duration, max: u32) -> Self {
+        Self { window, max, counts: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether the key is still under its limit.
+    fn allowed(&self, key: &K) -> bool {
+        let now = Instant::now();
+        self.counts.lock().is_ok_and(|m| {
+            m.get(key)
+                .is_none_or(|(start, count)| now.duration_since(*start) > self.window || *count < self.max)
+        })
+    }
+
+    /// Counts one event.
+    fn hit(&self, key: K) {
+        let now = Instant::now();
+        if let Ok(mut map) = self.counts.lock() {
+            if map.len() > 100_000 {
+                map.retain(|_, (start, _)| now.duration_since(*start) <= self.window);
+            }
+            let entry = map.entry(key).or_insert((now, 0));
+            if now.duration_since(entry.0) > self.window {
+                *entry = (now, 0);
+            }
+            entry.1 += 1;
+        }
+    }
+
+    fn reset(&self, key: &K) {
+        if let Ok(mut map) = self.counts.lock() {
+            map.remove(key);
+        }
+    }
+}
+
 /// Counts failed logins per account and per address in fixed windows.
-#[derive(Default)]
 pub struct LoginLimiter {
-    accounts: Mutex<HashMap<String, (Instant, u32)>>,
-    addresses: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    accounts: Windowed<String>,
+    addresses: Windowed<IpAddr>,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        Self {
+            accounts: Windowed::new(LOGIN_WINDOW, MAX_FAILURES_PER_ACCOUNT),
+            addresses: Windowed::new(LOGIN_WINDOW, MAX_FAILURES_PER_ADDRESS),
+        }
+    }
 }
 
 impl LoginLimiter {
     /// Whether another attempt is allowed now.
     pub fn allowed(&self, email: &str, addr: Option<IpAddr>) -> bool {
-        let now = Instant::now();
-        let under = |entry: Option<&(Instant, u32)>, max| {
-            entry.is_none_or(|(start, count)| now.duration_since(*start) > LOGIN_WINDOW || *count < max)
-        };
-        let account_ok =
-            self.accounts.lock().map(|m| under(m.get(email), MAX_FAILURES_PER_ACCOUNT)).unwrap_or(false);
-        let address_ok = match addr {
-            Some(addr) => {
-                self.addresses.lock().map(|m| under(m.get(&addr), MAX_FAILURES_PER_ADDRESS)).unwrap_or(false)
-            }
-            None => true,
-        };
-        account_ok && address_ok
+        self.accounts.allowed(&email.to_owned()) && addr.is_none_or(|addr| self.addresses.allowed(&addr))
     }
 
     pub fn failed(&self, email: &str, addr: Option<IpAddr>) {
-        let now = Instant::now();
-        fn bump<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, (Instant, u32)>>, key: K, now: Instant) {
-            if let Ok(mut map) = map.lock() {
-                if map.len() > 100_000 {
-                    map.retain(|_, (start, _)| now.duration_since(*start) <= LOGIN_WINDOW);
-                }
-                let entry = map.entry(key).or_insert((now, 0));
-                if now.duration_since(entry.0) > LOGIN_WINDOW {
-                    *entry = (now, 0);
-                }
-                entry.1 += 1;
-            }
-        }
-        bump(&self.accounts, email.to_owned(), now);
+        self.accounts.hit(email.to_owned());
         if let Some(addr) = addr {
-            bump(&self.addresses, addr, now);
+            self.addresses.hit(addr);
         }
     }
 
     pub fn succeeded(&self, email: &str) {
-        if let Ok(mut map) = self.accounts.lock() {
-            map.remove(email);
+        self.accounts.reset(&email.to_owned());
+    }
+}
+
+/// WebSocket joins a guest may make per minute. Keyed on the guest, never on the address: a
+/// public evening puts hundreds of people behind one venue address. The stock client
+/// reconnects at most every 2.5 s (24 a minute), so a flaky connection stays under it.
+pub const MAX_GUEST_JOINS_PER_MINUTE: u32 = 60;
+
+/// Limits how often each guest opens a connection.
+pub struct GuestJoins(Windowed<String>);
+
+impl Default for GuestJoins {
+    fn default() -> Self {
+        Self(Windowed::new(Duration::from_secs(60), MAX_GUEST_JOINS_PER_MINUTE))
+    }
+}
+
+impl GuestJoins {
+    /// Counts a join of `guest_id`; false if the guest is over its limit.
+    pub fn take(&self, guest_id: &str) -> bool {
+        let key = guest_id.to_owned();
+        if !self.0.allowed(&key) {
+            return false;
         }
+        self.0.hit(key);
+        true
     }
 }
 
@@ -167,5 +217,15 @@ mod tests {
         }
         assert!(!limiter.allowed("a@x", Some(addr)));
         assert!(limiter.allowed("b@x", Some(addr)), "another account from the same address");
+    }
+
+    #[test]
+    fn guest_joins_are_limited_per_guest() {
+        let joins = GuestJoins::default();
+        for _ in 0..MAX_GUEST_JOINS_PER_MINUTE {
+            assert!(joins.take("g1"));
+        }
+        assert!(!joins.take("g1"));
+        assert!(joins.take("g2"), "another guest (behind the same address) is not affected");
     }
 }

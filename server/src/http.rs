@@ -26,6 +26,7 @@ pub struct AppState {
     pub rooms: Rooms,
     pub live: Live,
     pub limiter: Arc<LoginLimiter>,
+    pub guest_joins: Arc<crate::auth::GuestJoins>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -69,6 +69,7 @@ pub async fn run(
         rooms: rooms.clone(),
         live,
         limiter: Arc::new(auth::LoginLimiter::default()),
+        guest_joins: Arc::new(auth::GuestJoins::default()),
     };
     let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
 

@@ -157,6 +157,11 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
         Caller::Guest { .. } => None,
     };
     let role = board_access(&caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
+    if let Caller::Guest { guest, .. } = &caller {
+        if !app.guest_joins.take(&guest.id) {
+            return Err(ApiError::too_many("too many connections from this guest, try again in a minute"));
+        }
+    }
     let (user_id, invite_id) = match &caller {
         Caller::User(user) => (Some(user.id.clone()), None),
         Caller::Guest { guest, .. } => (None, Some(guest.invite_id.clone())),

@@ -193,3 +193,44 @@ async fn deleting_a_board_closes_it_with_4404_and_archiving_makes_it_read_only()
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn guest_joins_are_limited_per_guest_not_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let fx = Fixture::new(&server).await;
+    let (_, invite) = fx
+        .admin_call(
+            "POST",
+            &format!("/api/v1/boards/{}/invites", fx.board),
+            Some(json!({"role": "viewer", "expires_in_secs": 3600})),
+        )
+        .await;
+    let invite_token = invite["token"].as_str().unwrap().to_owned();
+    let mut guests = Vec::new();
+    for name in ["Citoyenne A", "Citoyen B"] {
+        let (status, accepted) = http(
+            fx.addr(),
+            "POST",
+            &format!("/api/v1/invites/{invite_token}/accept"),
+            None,
+            Some(json!({"display_name": name})),
+        )
+        .await;
+        assert_eq!(status, 201);
+        guests.push(format!(
+            "ws://{}/ws/{}?token={}",
+            fx.addr(),
+            fx.board,
+            accepted["token"].as_str().unwrap()
+        ));
+    }
+    for _ in 0..atelier::auth::MAX_GUEST_JOINS_PER_MINUTE {
+        assert_eq!(ws_upgrade_status(&guests[0]).await.0, 101);
+    }
+    let (status, body) = ws_upgrade_status(&guests[0]).await;
+    assert_eq!(status, 429, "{body}");
+    // Both guests come from 127.0.0.1: the second one is not affected.
+    assert_eq!(ws_upgrade_status(&guests[1]).await.0, 101);
+    server.stop().await;
+}
