@@ -32,6 +32,12 @@ pub struct JoinStormArgs {
     /// Notes per transaction while preparing.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Joiners that only receive: each opens a socket, sends sync step 1 and stops the clock when
+    /// the server's whole sync step 2 has arrived, without decoding or applying it. This measures
+    /// the server's delivery; full clients (the default) also pay for decoding a large document
+    /// on the generator's one core.
+    #[arg(long)]
+    receive_only: bool,
 }
 
 pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
@@ -105,6 +111,37 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
                 }))
         })
         .collect();
+    if args.receive_only {
+        let url = target.options(&board).url()?;
+        let storm_start = Instant::now();
+        let received = receive_only(&url, args.clients, &times).await;
+        let storm_ms = storm_start.elapsed().as_secs_f64() * 1000.0;
+        let server_report = server_json(server, cpu.0.as_ref());
+        let generator_report = generator_json(&cpu.1);
+        let peak_kb = peak.as_ref().map(|p| p.peak());
+        return Ok(json!({
+            "scenario": "join-storm",
+            "params": {
+                "url_template": args.common.url_template,
+                "board": board,
+                "board_bytes": args.board_bytes,
+                "clients": args.clients,
+                "note_chars": args.note_chars,
+                "receive_only": true,
+            },
+            "notes": count,
+            "written_bytes": written.load(Ordering::Relaxed),
+            "prepare_ms": r2(prepare_ms),
+            "expected": args.clients,
+            "delivered": received,
+            "received_ms": times.summary(),
+            "storm_ms": r2(storm_ms),
+            "server_before": before.map(|(rss, hwm)| json!({"rss_kb": rss, "hwm_kb": hwm})),
+            "server_peak_rss_kb": peak_kb,
+            "server": server_report,
+            "generator": generator_report,
+        }));
+    }
     let storm_start = Instant::now();
     let (clients, failed, first_error) = connect_all(specs, args.clients, &times).await;
     let storm_ms = storm_start.elapsed().as_secs_f64() * 1000.0;
@@ -145,4 +182,51 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     drop(docs);
     close_all(clients.into_iter().flatten()).await;
     Ok(report)
+}
+
+/// Opens `clients` raw sockets at once; each sends an empty sync step 1 and records, from the
+/// storm's start, when a whole sync step 2 message (`[0, 1, ...]`) has arrived. Returns how many
+/// received one within 120 s.
+async fn receive_only(url: &str, clients: usize, times: &Arc<Latency>) -> usize {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+    use tokio_tungstenite::tungstenite::Message;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let url = url.to_owned();
+            let times = times.clone();
+            tokio::spawn(async move {
+                let mut config = WebSocketConfig::default();
+                config.max_message_size = Some(1 << 30);
+                config.max_frame_size = Some(1 << 30);
+                let run = async {
+                    let (mut ws, _) =
+                        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false)
+                            .await
+                            .ok()?;
+                    // [sync, step 1, length 1, empty state vector]
+                    ws.send(Message::Binary(vec![0u8, 0, 1, 0].into())).await.ok()?;
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if let Message::Binary(frame) = msg {
+                            if frame.starts_with(&[0, 1]) {
+                                times.record(start.elapsed());
+                                let _ = ws.close(None).await;
+                                return Some(());
+                            }
+                        }
+                    }
+                    None
+                };
+                tokio::time::timeout(Duration::from_secs(120), run).await.ok().flatten().is_some()
+            })
+        })
+        .collect();
+    let mut received = 0;
+    for task in tasks {
+        if task.await.unwrap_or(false) {
+            received += 1;
+        }
+    }
+    received
 }
