@@ -16,7 +16,7 @@ SERVER_BIN=$ROOT/target/release/atelier
 GEN=$ROOT/target/release/atelier-client
 Y_SWEET=${Y_SWEET:-$(command -v y-sweet || echo /opt/y-sweet/bin/y-sweet)}
 PORT=${BENCH_PORT:-18080}
-SCENARIOS=${SCENARIOS:-"fanout rooms cold ingest join-storm join-storm-receive"}
+SCENARIOS=${SCENARIOS:-"fanout rooms cold cold-receive ingest join-storm join-storm-receive"}
 SERVERS=${*:-"atelier-sqlite atelier-postgres y-websocket y-sweet"}
 PG_BASE=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PASSWORD=bench-password-123
@@ -89,16 +89,18 @@ for kind in $SERVERS; do
       join-storm) run "$kind" join-storm --board-bytes 4000000 --clients 150 ;;
       # The same storm with joiners that only receive (no decoding on the generator's core).
       join-storm-receive) run "$kind" join-storm --board-bytes 4000000 --clients 150 --receive-only ;;
-      cold)
+      cold|cold-receive)
+        local_flags=()
+        [ "$scenario" = cold-receive ] && local_flags=(--receive-only)
         if [[ $kind == atelier-* ]]; then
           # Prepared, then the server restarts: the boards are loaded from the store.
           ATELIER_PASSWORD=$PASSWORD taskset -c 1 "$GEN" load cold "${GEN_ARGS[@]}" --board-prefix "cold$n" \
             --updates 20000 --distinct --repeat 3 --prepare-only >/dev/null
           stop_server; start_server "$kind" "$data"
-          run "$kind" cold --board-prefix "cold$n" --updates 20000 --distinct --repeat 3 --measure-only
+          run "$kind" cold --board-prefix "cold$n" --updates 20000 --distinct --repeat 3 --measure-only "${local_flags[@]}"
         else
           # In memory only: prepared and measured in the same process (nothing to load).
-          run "$kind" cold --updates 20000 --distinct --repeat 3
+          run "$kind" cold --updates 20000 --distinct --repeat 3 "${local_flags[@]}"
         fi ;;
     esac
     stop_server

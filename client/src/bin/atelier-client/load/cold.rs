@@ -39,6 +39,10 @@ pub struct ColdArgs {
     /// --board-prefix, --updates, --distinct and --notes.
     #[arg(long)]
     measure_only: bool,
+    /// Measure with a raw socket that only receives the sync step 2, without decoding it: the
+    /// server's part (loading from the store, encoding, sending) without the client's.
+    #[arg(long)]
+    receive_only: bool,
 }
 
 pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
@@ -57,6 +61,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
             "distinct": args.distinct,
             "notes": args.notes,
             "repeat": args.repeat,
+            "receive_only": args.receive_only,
             "mode": if args.prepare_only { "prepare" } else if args.measure_only { "measure" } else { "prepare+measure" },
         },
     });
@@ -72,6 +77,16 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
         let mut bytes = 0u64;
         for i in 0..args.repeat {
             let board = target.board(i);
+            if args.receive_only {
+                let url = target.options(&board).url()?;
+                let elapsed = super::receive_step2(url)
+                    .await
+                    .with_context(|| format!("board {board}: no sync step 2"))?;
+                times.record(elapsed);
+                samples.push(r2(elapsed.as_secs_f64() * 1000.0));
+                complete += 1;
+                continue;
+            }
             let step2 = Arc::new(AtomicU64::new(0));
             let s = step2.clone();
             let opts = target.options(&board).saved_extension(false).listener(Arc::new(move |e: &Event| {

@@ -12,8 +12,8 @@ use yrs::{Any, Doc, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{
-    close_all, connect_all, counting_doc, generator_json, listener, server_json, Common, Counters, PeakRss,
-    Target,
+    close_all, connect_all, counting_doc, generator_json, listener, receive_step2, server_json, Common,
+    Counters, PeakRss, Target,
 };
 
 #[derive(Debug, Args)]
@@ -184,47 +184,14 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     Ok(report)
 }
 
-/// Opens `clients` raw sockets at once; each sends an empty sync step 1 and records, from the
-/// storm's start, when a whole sync step 2 message (`[0, 1, ...]`) has arrived. Returns how many
-/// received one within 120 s.
+/// Opens `clients` raw sockets at once (see [`receive_step2`]) and records each time into
+/// `times`. Returns how many received a sync step 2.
 async fn receive_only(url: &str, clients: usize, times: &Arc<Latency>) -> usize {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-    use tokio_tungstenite::tungstenite::Message;
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let url = url.to_owned();
-            let times = times.clone();
-            tokio::spawn(async move {
-                let mut config = WebSocketConfig::default();
-                config.max_message_size = Some(1 << 30);
-                config.max_frame_size = Some(1 << 30);
-                let run = async {
-                    let (mut ws, _) =
-                        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false)
-                            .await
-                            .ok()?;
-                    // [sync, step 1, length 1, empty state vector]
-                    ws.send(Message::Binary(vec![0u8, 0, 1, 0].into())).await.ok()?;
-                    while let Some(Ok(msg)) = ws.next().await {
-                        if let Message::Binary(frame) = msg {
-                            if frame.starts_with(&[0, 1]) {
-                                times.record(start.elapsed());
-                                let _ = ws.close(None).await;
-                                return Some(());
-                            }
-                        }
-                    }
-                    None
-                };
-                tokio::time::timeout(Duration::from_secs(120), run).await.ok().flatten().is_some()
-            })
-        })
-        .collect();
+    let tasks: Vec<_> = (0..clients).map(|_| tokio::spawn(receive_step2(url.to_owned()))).collect();
     let mut received = 0;
     for task in tasks {
-        if task.await.unwrap_or(false) {
+        if let Ok(Some(elapsed)) = task.await {
+            times.record(elapsed);
             received += 1;
         }
     }

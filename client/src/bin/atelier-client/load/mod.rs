@@ -274,6 +274,36 @@ impl Target {
     }
 }
 
+/// Opens a raw socket to `url`, sends an empty sync step 1 and returns how long it took until a
+/// whole sync step 2 message (`[0, 1, ...]`) had arrived, without decoding it: what the server
+/// takes to deliver, whatever the generator's CPU. None if none arrived within 120 s.
+pub async fn receive_step2(url: String) -> Option<Duration> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+    use tokio_tungstenite::tungstenite::Message;
+    let start = Instant::now();
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(1 << 30);
+    config.max_frame_size = Some(1 << 30);
+    let run = async {
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false).await.ok()?;
+        // [sync, step 1, length 1, empty state vector]
+        ws.send(Message::Binary(vec![0u8, 0, 1, 0].into())).await.ok()?;
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Message::Binary(frame) = msg {
+                if frame.starts_with(&[0, 1]) {
+                    let elapsed = start.elapsed();
+                    let _ = ws.close(None).await;
+                    return Some(elapsed);
+                }
+            }
+        }
+        None
+    };
+    tokio::time::timeout(Duration::from_secs(120), run).await.ok().flatten()
+}
+
 /// A document that counts the bytes of the updates its local transactions produce.
 pub fn counting_doc() -> anyhow::Result<(Doc, Arc<AtomicU64>)> {
     let doc = Doc::new();
