@@ -799,6 +799,15 @@ impl Driver {
                             self.own_presence_frame()
                         }
                         Some(Command::Barrier(tx)) if answered => {
+                            // Edits made before the barrier was asked for are already queued:
+                            // they must reach the server before its sync step 1, or the answer
+                            // could come back before they are committed (select! picks either
+                            // channel first).
+                            while let Ok(update) = self.updates.try_recv() {
+                                if let Err(e) = ws.feed(binary(protocol::update_frame(&update))).await {
+                                    return self.lost(waiting, CloseInfo { code: None, reason: e.to_string() }, synced);
+                                }
+                            }
                             waiting.push_back(vec![tx]);
                             Some(protocol::step1_frame(&self.shared.doc.transact().state_vector()))
                         }
