@@ -92,69 +92,46 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
     let times = Arc::new(Latency::new());
     let step2 = Arc::new(AtomicU64::new(0));
-    let mut docs = Vec::with_capacity(args.clients);
-    let specs = (0..args.clients)
-        .map(|_| {
-            let d = Doc::new();
-            docs.push(d.clone());
-            let (s, counting) = (step2.clone(), listener(&counters, None));
-            target
-                .options(&board)
-                .saved_extension(false)
-                .max_message_size(1024 * 1024 * 1024)
-                .doc(d)
-                .listener(Arc::new(move |e: &Event| {
-                    if let Event::Synced { bytes } = e {
-                        s.fetch_max(*bytes as u64, Ordering::Relaxed);
-                    }
-                    counting(e);
-                }))
-        })
-        .collect();
-    if args.receive_only {
-        let url = target.options(&board).url()?;
-        let storm_start = Instant::now();
-        let received = receive_only(&url, args.clients, &times).await;
-        let storm_ms = storm_start.elapsed().as_secs_f64() * 1000.0;
-        let server_report = server_json(server, cpu.0.as_ref());
-        let generator_report = generator_json(&cpu.1);
-        let peak_kb = peak.as_ref().map(|p| p.peak());
-        return Ok(json!({
-            "scenario": "join-storm",
-            "params": {
-                "url_template": args.common.url_template,
-                "board": board,
-                "board_bytes": args.board_bytes,
-                "clients": args.clients,
-                "note_chars": args.note_chars,
-                "receive_only": true,
-            },
-            "notes": count,
-            "written_bytes": written.load(Ordering::Relaxed),
-            "prepare_ms": r2(prepare_ms),
-            "expected": args.clients,
-            "delivered": received,
-            "received_ms": times.summary(),
-            "storm_ms": r2(storm_ms),
-            "server_before": before.map(|(rss, hwm)| json!({"rss_kb": rss, "hwm_kb": hwm})),
-            "server_peak_rss_kb": peak_kb,
-            "server": server_report,
-            "generator": generator_report,
-        }));
-    }
     let storm_start = Instant::now();
-    let (clients, failed, first_error) = connect_all(specs, args.clients, &times).await;
+    // Full clients decode and apply the board; receive-only joiners just time its arrival.
+    let (delivered, clients, docs, failed, first_error) = if args.receive_only {
+        let url = target.options(&board).url()?;
+        let received = receive_only(&url, args.clients, &times).await;
+        (received, Vec::new(), Vec::new(), args.clients - received, None)
+    } else {
+        let mut docs = Vec::with_capacity(args.clients);
+        let specs = (0..args.clients)
+            .map(|_| {
+                let d = Doc::new();
+                docs.push(d.clone());
+                let (s, counting) = (step2.clone(), listener(&counters, None));
+                target
+                    .options(&board)
+                    .saved_extension(false)
+                    .max_message_size(1024 * 1024 * 1024)
+                    .doc(d)
+                    .listener(Arc::new(move |e: &Event| {
+                        if let Event::Synced { bytes } = e {
+                            s.fetch_max(*bytes as u64, Ordering::Relaxed);
+                        }
+                        counting(e);
+                    }))
+            })
+            .collect();
+        let (clients, failed, first_error) = connect_all(specs, args.clients, &times).await;
+        let complete = clients
+            .iter()
+            .zip(&docs)
+            .filter(|(c, d)| c.is_some() && d.get_or_insert_map("notes").len(&d.transact()) as usize == count)
+            .count();
+        (complete, clients, docs, failed, first_error)
+    };
     let storm_ms = storm_start.elapsed().as_secs_f64() * 1000.0;
     let server_report = server_json(server, cpu.0.as_ref());
     let generator_report = generator_json(&cpu.1);
     let peak_kb = peak.as_ref().map(|p| p.peak());
     drop(peak);
-    let complete = clients
-        .iter()
-        .zip(&docs)
-        .filter(|(c, d)| c.is_some() && d.get_or_insert_map("notes").len(&d.transact()) as usize == count)
-        .count();
-    let report = json!({
+    let mut report = json!({
         "scenario": "join-storm",
         "params": {
             "url_template": args.common.url_template,
@@ -162,16 +139,15 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
             "board_bytes": args.board_bytes,
             "clients": args.clients,
             "note_chars": args.note_chars,
+            "receive_only": args.receive_only,
         },
         "notes": count,
         "written_bytes": written.load(Ordering::Relaxed),
-        "step2_bytes": step2.load(Ordering::Relaxed),
         "prepare_ms": r2(prepare_ms),
         "expected": args.clients,
-        "delivered": complete,
+        "delivered": delivered,
         "connect_errors": failed,
         "first_error": first_error,
-        "synced_ms": times.summary(),
         "storm_ms": r2(storm_ms),
         "server_before": before.map(|(rss, hwm)| json!({"rss_kb": rss, "hwm_kb": hwm})),
         "server_peak_rss_kb": peak_kb,
@@ -179,6 +155,12 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
         "generator": generator_report,
         "errors": counters.json(),
     });
+    if args.receive_only {
+        report["received_ms"] = times.summary();
+    } else {
+        report["synced_ms"] = times.summary();
+        report["step2_bytes"] = json!(step2.load(Ordering::Relaxed));
+    }
     drop(docs);
     close_all(clients.into_iter().flatten()).await;
     Ok(report)
