@@ -167,6 +167,8 @@ export class AtelierServer {
     env.ATELIER_DATA_DIR = this.dataDir
     if (process.env.E2E_DATABASE_URL) env.DATABASE_URL = process.env.E2E_DATABASE_URL
     if (this.idleSecs !== undefined) env.ATELIER_ROOM_IDLE_SECS = String(this.idleSecs)
+    // Front-end development: serve the UI bundle from a directory (no server rebuild per change).
+    if (process.env.E2E_UI_DIR) env.ATELIER_UI_DIR = path.resolve(process.env.E2E_UI_DIR)
     Object.assign(env, this.extraEnv)
     return env
   }

@@ -97,6 +97,11 @@ pub struct ServeConfig {
     /// Largest request body accepted by the REST API, in bytes.
     #[arg(long, env = "ATELIER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Serve the web UI from this directory (e.g. `assets/dist`, read at each request) instead
+    /// of the copy embedded in the binary. For front-end development only.
+    #[arg(long, env = "ATELIER_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -116,6 +121,7 @@ impl ServeConfig {
             max_pending_bytes: 1024 * 1024,
             public_url: None,
             max_body_bytes: 64 * 1024,
+            ui_dir: None,
         }
     }
 

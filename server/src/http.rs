@@ -38,7 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/{board_id}", get(crate::ws::handler))
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .nest("/api/v1", api.layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes)))
-        .merge(crate::ui::routes())
+        .merge(crate::ui::routes(match &state.config.ui_dir {
+            Some(dir) => crate::ui::Source::Dir(Arc::new(dir.clone())),
+            None => crate::ui::Source::Embedded,
+        }))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError {

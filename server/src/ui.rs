@@ -7,12 +7,20 @@
 //!   where HASH starts the file's SHA-256: a request whose `v` matches the embedded file is
 //!   cached for a year as immutable; any other request must revalidate.
 //!
+//! For front-end development, `atelier serve --ui-dir assets/dist` serves the bundle from that
+//! directory instead (read at each request), so a rebuilt bundle shows without rebuilding the
+//! server. Production always serves the embedded copy.
+//!
 //! Every answer carries the security headers: a Content-Security-Policy that allows scripts,
 //! styles, images and connections from this origin only (plus WebSockets to this host), no
 //! inline script, no framing; `X-Content-Type-Options: nosniff`; `Referrer-Policy: no-referrer`
 //! (an invitation link in `/join/...` must never leak through a Referer header).
 
-use axum::extract::{Path, RawQuery};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Extension, Path, RawQuery};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -27,35 +35,81 @@ struct Dist;
 /// How many hex digits of the SHA-256 `index.html` puts in `?v=` (the build script's choice).
 const VERSION_HEX: usize = 16;
 
+/// Where the bundle's files come from.
+#[derive(Clone, Debug, Default)]
+pub enum Source {
+    /// The copy embedded at compile time (always, in production).
+    #[default]
+    Embedded,
+    /// A directory read at each request (`--ui-dir`, front-end development).
+    Dir(Arc<PathBuf>),
+}
+
+/// One file of the bundle: its bytes and their SHA-256.
+struct File {
+    data: Cow<'static, [u8]>,
+    sha256: [u8; 32],
+}
+
+impl Source {
+    /// `path` is already checked: relative, no empty or dot-led component.
+    fn get(&self, path: &str) -> Option<File> {
+        match self {
+            Source::Embedded => {
+                Dist::get(path).map(|f| File { sha256: f.metadata.sha256_hash(), data: f.data })
+            }
+            Source::Dir(dir) => {
+                let data = std::fs::read(dir.join(path)).ok()?;
+                use sha2::Digest;
+                let sha256 = sha2::Sha256::digest(&data).into();
+                Some(File { data: Cow::Owned(data), sha256 })
+            }
+        }
+    }
+}
+
 /// The UI routes, for any router state (merged into the main router before its fallback).
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(source: Source) -> Router<S> {
     Router::new()
         .route("/", get(shell))
         .route("/projects/{id}", get(shell_with_id))
         .route("/boards/{id}", get(shell_with_id))
         .route("/join/{token}", get(shell_with_id))
         .route("/assets/{*path}", get(asset))
+        .layer(Extension(source))
 }
 
-async fn shell(headers: HeaderMap) -> Response {
-    serve_file("index.html", &headers, Caching::Revalidate)
+async fn shell(Extension(source): Extension<Source>, headers: HeaderMap) -> Response {
+    serve_file(&source, "index.html", &headers, Caching::Revalidate)
 }
 
-async fn shell_with_id(Path(_id): Path<String>, headers: HeaderMap) -> Response {
-    serve_file("index.html", &headers, Caching::Revalidate)
+async fn shell_with_id(
+    Extension(source): Extension<Source>,
+    Path(_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve_file(&source, "index.html", &headers, Caching::Revalidate)
 }
 
-async fn asset(Path(path): Path<String>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+async fn asset(
+    Extension(source): Extension<Source>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     // The shell is only served at its routes; dotfiles and odd paths are not served at all.
-    if path == "index.html" || path.split('/').any(|part| part.is_empty() || part.starts_with('.')) {
+    if path == "index.html"
+        || path.contains('\\')
+        || path.split('/').any(|part| part.is_empty() || part.starts_with('.'))
+    {
         return not_found(&headers);
     }
-    let Some(file) = Dist::get(&path) else { return not_found(&headers) };
+    let Some(file) = source.get(&path) else { return not_found(&headers) };
     let version = query
         .as_deref()
         .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("v=")).map(str::to_owned));
     let caching = match version {
-        Some(v) if v == hex::encode(file.metadata.sha256_hash())[..VERSION_HEX] => Caching::Immutable,
+        Some(v) if v == hex::encode(file.sha256)[..VERSION_HEX] => Caching::Immutable,
         _ => Caching::Revalidate,
     };
     respond(&path, file, &headers, caching)
@@ -69,15 +123,15 @@ enum Caching {
     Immutable,
 }
 
-fn serve_file(path: &str, headers: &HeaderMap, caching: Caching) -> Response {
-    match Dist::get(path) {
+fn serve_file(source: &Source, path: &str, headers: &HeaderMap, caching: Caching) -> Response {
+    match source.get(path) {
         Some(file) => respond(path, file, headers, caching),
         None => not_found(headers),
     }
 }
 
-fn respond(path: &str, file: rust_embed::EmbeddedFile, request: &HeaderMap, caching: Caching) -> Response {
-    let etag = format!("\"{}\"", &hex::encode(file.metadata.sha256_hash())[..VERSION_HEX]);
+fn respond(path: &str, file: File, request: &HeaderMap, caching: Caching) -> Response {
+    let etag = format!("\"{}\"", &hex::encode(file.sha256)[..VERSION_HEX]);
     let cache_control = match caching {
         Caching::Revalidate => "no-cache",
         Caching::Immutable => "public, max-age=31536000, immutable",
@@ -176,7 +230,7 @@ mod tests {
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
-        let res = routes::<()>().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let res = routes::<()>(Source::Embedded).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec();

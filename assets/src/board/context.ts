@@ -2,6 +2,7 @@
 
 import type * as Y from 'yjs'
 import type { Canvas } from './canvas'
+import type { ItemLayer } from './items'
 import type { NoteColor } from './schema'
 import type { Selection } from './selection'
 import type { BoardSync } from './sync'
@@ -16,6 +17,8 @@ export interface BoardContext {
   readonly participantId: string
   /** Whether this participant may change the board now. */
   canEdit: () => boolean
+  /** Every layer of items on the board (see items.ts); layers push themselves here. */
+  readonly layers: ItemLayer[]
   /** Colour of the next note (the last one picked). */
   noteColor: NoteColor
 }

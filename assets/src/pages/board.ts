@@ -84,6 +84,7 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     undo,
     participantId: participantId(session),
     canEdit: () => readOnlyReason() === null && sync.connection !== 'revoked' && sync.connection !== 'deleted',
+    layers: [],
     noteColor: DEFAULT_NOTE_COLOR
   }
   const notes = new NotesLayer(ctx)
