@@ -98,6 +98,14 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest image that may be uploaded to a board, in bytes.
+    #[arg(long, env = "ATELIER_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_image_bytes: usize,
+
+    /// Largest total size of one board's images, in bytes.
+    #[arg(long, env = "ATELIER_MAX_BOARD_IMAGE_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_board_image_bytes: u64,
+
     /// Serve the web UI from this directory (e.g. `assets/dist`, read at each request) instead
     /// of the copy embedded in the binary. For front-end development only.
     #[arg(long, env = "ATELIER_UI_DIR")]
@@ -121,6 +129,8 @@ impl ServeConfig {
             max_pending_bytes: 1024 * 1024,
             public_url: None,
             max_body_bytes: 64 * 1024,
+            max_image_bytes: 10 * 1024 * 1024,
+            max_board_image_bytes: 256 * 1024 * 1024,
             ui_dir: None,
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod account;
 mod boards;
+mod images;
 mod invites;
 mod projects;
 
@@ -52,6 +53,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(account::routes())
         .merge(projects::routes())
         .merge(boards::routes())
+        .merge(images::routes())
         .merge(invites::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

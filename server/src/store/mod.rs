@@ -9,6 +9,7 @@
 
 mod compactor;
 pub mod directory;
+pub mod images;
 mod postgres;
 mod sqlite;
 mod writer;
@@ -98,9 +99,9 @@ pub enum StoreError {
 }
 
 /// Everything the server stores: documents and the tenancy model, in one database.
-pub trait Database: Store + directory::Directory {}
+pub trait Database: Store + directory::Directory + images::Images {}
 
-impl<T: Store + directory::Directory> Database for T {}
+impl<T: Store + directory::Directory + images::Images> Database for T {}
 
 /// The storage interface the rest of the server uses.
 #[async_trait]

@@ -175,3 +175,4 @@ impl Store for PgStore {
 }
 
 impl_directory!(PgStore);
+super::images::impl_images!(PgStore);

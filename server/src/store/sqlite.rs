@@ -187,3 +187,4 @@ impl Store for SqliteStore {
 }
 
 impl_directory!(SqliteStore);
+super::images::impl_images!(SqliteStore);

@@ -89,6 +89,8 @@ const MATRIX: &[Row] = &[
     row("GET",    "/boards/{board_id}",                       [401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     row("PATCH",  "/boards/{board_id}",                       [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("DELETE", "/boards/{board_id}",                       [401, 401, 204, 204, 403, 403, 403, 404, 404, 404, 404]),
+    row("POST",   "/boards/{board_id}/images",                [401, 401, 201, 201, 201, 201, 403, 404, 201, 404, 404]),
+    row("GET",    "/boards/{board_id}/images/{image_id}",     [401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     row("POST",   "/boards/{board_id}/invites",               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/invites",               [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("DELETE", "/invites/{invite_token}",                  [401, 401, 204, 204, 204, 403, 403, 404, 403, 404, 404]),
@@ -152,7 +154,17 @@ async fn matrix(server: &TestServer) {
             let token = if row.path == "/auth/logout" { w.fresh_token(who).await } else { w.token(who) };
             let body = request_body(row.method, row.path, w.next(), &w.login_email);
             let what = format!("{who:?} {} {} (as /api/v1{path})", row.method, row.path);
-            let (status, resp) = call(addr, row.method, &path, token.as_deref(), body).await;
+            let (status, resp) = if row.path.contains("/images") {
+                // Images travel as raw bytes, not JSON.
+                let png = tiny_png(u32::try_from(w.next()).unwrap_or(0));
+                let body = (row.method == "POST").then_some(("image/png", png.as_slice()));
+                let answer =
+                    http_bytes(addr, row.method, &format!("/api/v1{path}"), token.as_deref(), body, &[])
+                        .await;
+                (answer.status, answer.json())
+            } else {
+                call(addr, row.method, &path, token.as_deref(), body).await
+            };
             c.status(&what, status, expected, &resp);
             if status == 404 && resp["error"]["message"] == "route not found" {
                 c.fail(format!("{what}: answered by the router's fallback, the route does not exist"));
@@ -603,6 +615,20 @@ impl World {
         if path.contains("{board_id}") {
             let board = if destructive { self.fresh_board().await } else { self.board_x.clone() };
             path = path.replace("{board_id}", &board);
+        }
+        if path.contains("{image_id}") {
+            let png = tiny_png(u32::try_from(self.next()).unwrap_or(0));
+            let up = http_bytes(
+                self.addr,
+                "POST",
+                &format!("/api/v1/boards/{}/images", self.board_x),
+                self.tok(AdminA),
+                Some(("image/png", &png)),
+                &[],
+            )
+            .await;
+            assert_eq!(up.status, 201, "AdminA uploads an image to X: {}", up.json());
+            path = path.replace("{image_id}", up.json()["id"].as_str().expect("image id"));
         }
         if path.contains("{invite_token}") {
             let token = invite(self.addr, &self.tokens[&AdminA], &self.board_x, "viewer").await;

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod access;
+mod images;
 mod lifecycle;
 mod revocation;
 mod store;
