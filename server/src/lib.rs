@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod boarddoc;
 pub mod config;
 pub mod http;
 pub mod live;

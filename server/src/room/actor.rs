@@ -68,7 +68,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         shared.compactor.request(key.clone());
     }
 
-    let mut actor = Actor { conns: HashMap::new(), out: Vec::new() };
+    let mut actor = Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new() };
     let mut cmds = Vec::with_capacity(ROUND);
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -107,6 +107,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                             }
                             Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
                             Cmd::SetRole { conn, role } => room.set_role(conn, role),
+                            Cmd::Snapshot { reply } => actor.snapshots.push(reply),
                             Cmd::Leave { conn } => {
                                 actor.conns.remove(&conn);
                                 room.leave(conn, out);
@@ -170,6 +171,10 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             break Exit::Reload(why);
         }
         actor.deliver(&mut room);
+        // Asked during this round: answered now that the round is committed.
+        for reply in actor.snapshots.drain(..) {
+            let _ = reply.send(room.encode_state());
+        }
         idle_since = if actor.conns.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
     };
 
@@ -241,6 +246,8 @@ async fn refuse_all(
 struct Actor {
     conns: HashMap<ConnId, ConnHandle>,
     out: Vec<Effect>,
+    /// Snapshot requests of the current round.
+    snapshots: Vec<tokio::sync::oneshot::Sender<Vec<u8>>>,
 }
 
 impl Actor {

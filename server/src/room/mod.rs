@@ -20,7 +20,7 @@ use tokio_util::task::TaskTracker;
 
 pub use conn::{ConnHandle, ConnSignal};
 
-use crate::store::{Compactor, DocKey, Store, Writer};
+use crate::store::{Compactor, DocKey, Store, StoreError, Writer};
 use crate::sync::{ConnId, Inbound, Limits, Principal, Role};
 
 /// Commands waiting in a room's inbox. Connection readers wait when it is full, so a flooding
@@ -29,10 +29,27 @@ const INBOX: usize = 1024;
 
 /// What a room is asked to do.
 pub(crate) enum Cmd {
-    Join { conn: ConnHandle, principal: Principal, role: Role, reply: oneshot::Sender<Result<(), JoinError>> },
-    Frame { conn: ConnId, msgs: Vec<Inbound> },
-    Leave { conn: ConnId },
-    SetRole { conn: ConnId, role: Role },
+    Join {
+        conn: ConnHandle,
+        principal: Principal,
+        role: Role,
+        reply: oneshot::Sender<Result<(), JoinError>>,
+    },
+    Frame {
+        conn: ConnId,
+        msgs: Vec<Inbound>,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    SetRole {
+        conn: ConnId,
+        role: Role,
+    },
+    /// The committed state of the document, v1-encoded (answered after the round's commit).
+    Snapshot {
+        reply: oneshot::Sender<Vec<u8>>,
+    },
 }
 
 /// Why joining a board failed.
@@ -167,6 +184,25 @@ impl Rooms {
             }
         }
         Err(JoinError::Unavailable)
+    }
+
+    /// The committed state of a document, v1-encoded: from its room when it is open (so it
+    /// includes everything committed so far), else from the store, without opening a room.
+    pub async fn snapshot(&self, key: &DocKey) -> Result<Vec<u8>, StoreError> {
+        let open = self.shared.rooms.get(key).map(|h| h.tx.clone());
+        if let Some(tx) = open {
+            let (reply, answer) = oneshot::channel();
+            if tx.send(Cmd::Snapshot { reply }).await.is_ok() {
+                if let Ok(state) = answer.await {
+                    return Ok(state);
+                }
+            }
+            // The room closed meanwhile: everything it held is committed, read the store.
+        }
+        let stored = self.shared.store.load(key).await?;
+        tokio::task::spawn_blocking(move || crate::store::state_of(stored))
+            .await
+            .map_err(|e| StoreError::Other(format!("reading the board failed: {e}")))?
     }
 
     /// The actor of `key`, spawned (without awaiting anything) if there is none.

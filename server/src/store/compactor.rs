@@ -76,7 +76,7 @@ pub async fn fold(store: &dyn Store, key: &DocKey) -> Result<Option<i64>, StoreE
     }
     let based_on = stored.snapshot.as_ref().map_or(0, |s| s.upto_seq);
     let upto_seq = stored.head();
-    let data = tokio::task::spawn_blocking(move || merge(stored))
+    let data = tokio::task::spawn_blocking(move || state_of(stored))
         .await
         .map_err(|e| StoreError::Other(format!("compaction task failed: {e}")))??;
     let replaced = store.replace_snapshot(key, based_on, &Snapshot { upto_seq, data }).await?;
@@ -85,7 +85,7 @@ pub async fn fold(store: &dyn Store, key: &DocKey) -> Result<Option<i64>, StoreE
 
 /// Applies snapshot and log to a fresh document, one transaction per update (merging hundreds
 /// of thousands of updates in one `merge_updates` call, or one transaction, is superlinear).
-fn merge(stored: StoredDoc) -> Result<Vec<u8>, StoreError> {
+pub fn state_of(stored: StoredDoc) -> Result<Vec<u8>, StoreError> {
     let doc = Doc::new();
     let snapshot = stored.snapshot.map(|s| s.data);
     for bytes in snapshot.iter().chain(stored.log.iter().map(|(_, data)| data)) {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use compactor::{fold, Compactor};
+pub use compactor::{fold, state_of, Compactor};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::{AppendOutcome, Writer};
