@@ -85,6 +85,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_AWARENESS_PER_SEC", default_value_t = 30)]
     pub awareness_per_sec: u32,
 
+    /// In rooms of more than 16 connections, presence changes are gathered for this many
+    /// milliseconds and relayed together in one frame (0 relays each change at once).
+    #[arg(long, env = "ATELIER_PRESENCE_BATCH_MS", default_value_t = 50)]
+    pub presence_batch_ms: u64,
+
     /// Bytes of updates waiting for missing dependencies that a board may hold in memory.
     #[arg(long, env = "ATELIER_MAX_PENDING_BYTES", default_value_t = 1024 * 1024)]
     pub max_pending_bytes: usize,
@@ -126,6 +131,7 @@ impl ServeConfig {
             shutdown_secs: 10,
             max_awareness_bytes: 16 * 1024,
             awareness_per_sec: 30,
+            presence_batch_ms: 50,
             max_pending_bytes: 1024 * 1024,
             public_url: None,
             max_body_bytes: 64 * 1024,
@@ -144,6 +150,7 @@ impl ServeConfig {
             max_board_bytes: self.max_board_bytes,
             max_awareness_bytes: self.max_awareness_bytes,
             awareness_per_sec: self.awareness_per_sec,
+            presence_batch_ms: self.presence_batch_ms,
             max_pending_bytes: self.max_pending_bytes,
         }
     }

@@ -78,7 +78,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     let mut draining = false;
     let exit = loop {
         let idle_deadline = idle_since.filter(|_| !draining).map(|t| t + shared.config.idle);
-        let flush_at = room.has_coalesced().then(|| Instant::now() + Duration::from_millis(50));
+        let flush_at = room.flush_due().map(|ms| Instant::from_std(shared.epoch) + Duration::from_millis(ms));
         let result = tokio::select! {
             biased;
             _ = shared.shutdown.cancelled(), if !draining => {

@@ -57,7 +57,15 @@ pub struct Limits {
     pub max_awareness_bytes: usize,
     pub awareness_per_sec: u32,
     pub max_pending_bytes: usize,
+    /// In a room of more than [`BATCH_PRESENCE_ABOVE`] connections, presence changes are
+    /// gathered for this many milliseconds and relayed as one frame (0: relay each at once).
+    pub presence_batch_ms: u64,
 }
+
+/// Rooms up to this many connections relay each presence change at once (a workshop's cursors
+/// at full rate); larger rooms batch them (see [`Limits::presence_batch_ms`]): relayed one by
+/// one, 500 cursors moving at 1 Hz would be 250,000 frames a second.
+pub const BATCH_PRESENCE_ABOVE: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -66,6 +74,7 @@ impl Default for Limits {
             max_awareness_bytes: 16 * 1024,
             awareness_per_sec: 30,
             max_pending_bytes: 1024 * 1024,
+            presence_batch_ms: 50,
         }
     }
 }

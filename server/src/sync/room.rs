@@ -16,7 +16,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 use super::wire::{self, Inbound};
-use super::{Close, ConnId, Effect, Limits, Principal, Role};
+use super::{Close, ConnId, Effect, Limits, Principal, Role, BATCH_PRESENCE_ABOVE};
 
 /// Presence not renewed for this long is removed (the y-protocols `outdatedTimeout`).
 pub const AWARENESS_TIMEOUT_MS: u64 = 30_000;
@@ -110,6 +110,10 @@ pub struct Room {
     pending_bytes: usize,
     /// Updates dropped because they would leave a gap in a client's history.
     dropped_gapped: u64,
+    /// Presence changes gathered for the next batch (large rooms), and when it is due.
+    batched: HashSet<ClientID>,
+    /// When the next presence flush is due (room clock, ms): a batch, or coalesced changes.
+    flush_due: Option<u64>,
 }
 
 impl Room {
@@ -157,6 +161,8 @@ impl Room {
             full_state: None,
             pending_bytes: 0,
             dropped_gapped: 0,
+            batched: HashSet::new(),
+            flush_due: None,
         })
     }
 
@@ -447,17 +453,28 @@ impl Room {
             return;
         }
         let rate = u64::from(self.limits.awareness_per_sec.max(1));
+        let batch = self.limits.presence_batch_ms > 0 && self.conns.len() > BATCH_PRESENCE_ABOVE;
         let Some(peer) = self.conns.get_mut(&conn) else { return };
         refill(peer, rate, now_ms);
         if peer.tokens_milli >= 1000 && peer.coalesced.is_empty() {
             peer.tokens_milli -= 1000;
-            if let Ok(update) = self.awareness.update_with_clients(changed) {
+            if batch {
+                self.batched.extend(changed);
+                self.due(now_ms + self.limits.presence_batch_ms);
+            } else if let Ok(update) = self.awareness.update_with_clients(changed) {
                 // Echoed to the sender too: the stock client reconnects after 30 s of silence.
                 out.push(Effect::Broadcast { except: None, frame: wire::awareness_frame(update) });
             }
         } else {
             peer.coalesced.extend(changed);
+            // The next token arrives within 1000 / rate ms.
+            self.due(now_ms + 1000 / rate);
         }
+    }
+
+    /// Makes sure a presence flush happens by `at` (keeps an earlier one).
+    fn due(&mut self, at: u64) {
+        self.flush_due = Some(self.flush_due.map_or(at, |due| due.min(at)));
     }
 
     fn full_awareness(&self) -> Option<Bytes> {
@@ -583,7 +600,8 @@ impl Room {
         self.now_ms.store(now_ms, Ordering::Relaxed);
         let rate = u64::from(self.limits.awareness_per_sec.max(1));
         let mut expired = Vec::new();
-        let mut flush = Vec::new();
+        let mut flush: Vec<ClientID> = self.batched.drain().collect();
+        self.flush_due = None;
         for peer in self.conns.values_mut() {
             peer.awareness_ids.retain(|id, seen| {
                 if now_ms.saturating_sub(*seen) > AWARENESS_TIMEOUT_MS {
@@ -599,6 +617,9 @@ impl Room {
                 flush.extend(peer.coalesced.drain());
             }
         }
+        if self.conns.values().any(|p| !p.coalesced.is_empty()) {
+            self.flush_due = Some(now_ms + 1000 / rate);
+        }
         let mut expired_live = Vec::new();
         for id in expired {
             self.awareness_owner.remove(&id);
@@ -613,6 +634,10 @@ impl Room {
             }
         }
         flush.extend(expired_live);
+        flush.sort_unstable();
+        flush.dedup();
+        // One unknown id would fail the whole frame.
+        flush.retain(|id| self.awareness.meta(*id).is_some());
         if !flush.is_empty() {
             if let Ok(update) = self.awareness.update_with_clients(flush) {
                 out.push(Effect::Broadcast { except: None, frame: wire::awareness_frame(update) });
@@ -625,9 +650,10 @@ impl Room {
         self.dropped_gapped
     }
 
-    /// Whether presence changes are waiting for the rate cap; [`Room::tick`] relays them.
-    pub fn has_coalesced(&self) -> bool {
-        self.conns.values().any(|p| !p.coalesced.is_empty())
+    /// When presence changes held back (a batch, or the rate cap) are due, on the room clock
+    /// (ms); the driver calls [`Room::tick`] then, which relays them in one frame.
+    pub fn flush_due(&self) -> Option<u64> {
+        self.flush_due
     }
 
     /// Every connection of the room, for closing them all.
@@ -810,11 +836,60 @@ mod tests {
                 .expect("ok");
         }
         assert_eq!(out.iter().filter_map(awareness_of).count(), 2, "burst of 2 relayed at once");
-        assert!(room.has_coalesced());
+        assert!(room.flush_due().is_some());
         out.clear();
         room.tick(600, &mut out);
         let latest = out.iter().find_map(awareness_of).expect("coalesced state relayed");
         assert_eq!(latest.clients[&ClientID::new(11)].json.as_ref(), r#"{"x":6}"#);
+    }
+
+    #[test]
+    fn large_rooms_relay_presence_in_batches_small_rooms_at_once() {
+        // A small room: each change is relayed at once.
+        let mut small = room();
+        let mut out = Vec::new();
+        for conn in 1..=BATCH_PRESENCE_ABOVE as u64 {
+            small.join(conn, who(&format!("p{conn}")), Role::Editor, 0);
+        }
+        small.receive(1, vec![presence(101, 1, "{}")], 0, &mut out).expect("ok");
+        assert_eq!(out.iter().filter_map(awareness_of).count(), 1);
+        assert!(small.flush_due().is_none());
+
+        // A large room: changes wait for the batch, then go out together in one frame.
+        let mut large = room();
+        let n = BATCH_PRESENCE_ABOVE as u64 + 40;
+        for conn in 1..=n {
+            large.join(conn, who(&format!("p{conn}")), Role::Editor, 0);
+        }
+        out.clear();
+        for conn in 1..=n {
+            large
+                .receive(conn, vec![presence(100 + conn, 1, &format!(r#"{{"c":{conn}}}"#))], 5, &mut out)
+                .expect("ok");
+        }
+        assert_eq!(out.iter().filter_map(awareness_of).count(), 0, "nothing relayed before the batch");
+        assert_eq!(large.flush_due(), Some(5 + Limits::default().presence_batch_ms));
+        large.tick(55, &mut out);
+        let frames: Vec<_> = out.iter().filter_map(awareness_of).collect();
+        assert_eq!(frames.len(), 1, "one frame for the whole batch");
+        assert_eq!(frames[0].clients.len(), n as usize);
+        assert!(matches!(out[0], Effect::Broadcast { except: None, .. }), "everyone, senders included");
+        assert!(large.flush_due().is_none());
+
+        // Batching off: at once, whatever the size.
+        let mut off = Room::load(
+            None,
+            std::iter::empty(),
+            std::iter::empty(),
+            Limits { presence_batch_ms: 0, ..Limits::default() },
+        )
+        .expect("room");
+        for conn in 1..=n {
+            off.join(conn, who(&format!("p{conn}")), Role::Editor, 0);
+        }
+        out.clear();
+        off.receive(1, vec![presence(101, 1, "{}")], 0, &mut out).expect("ok");
+        assert_eq!(out.iter().filter_map(awareness_of).count(), 1);
     }
 
     #[test]
