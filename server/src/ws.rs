@@ -150,14 +150,16 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::unauthenticated)?;
-    let board =
-        app.db.board(board_id).await.map_err(ApiError::store)?.ok_or_else(|| ApiError::not_found("board"))?;
-    let member = match &caller {
-        Caller::User(user) => {
-            app.db.member_role(&board.project_id, &user.id).await.map_err(ApiError::store)?
-        }
+    let user_id = match &caller {
+        Caller::User(user) => Some(user.id.as_str()),
         Caller::Guest { .. } => None,
     };
+    let (board, member) = app
+        .db
+        .board_for(board_id, user_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found("board"))?;
     let role = board_access(&caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
     if let Caller::Guest { guest, .. } = &caller {
         if !app.guest_joins.take(&guest.id) {

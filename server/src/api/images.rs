@@ -22,7 +22,6 @@ use crate::auth::{new_id, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::store::images::{Added, ImageInfo, StoredImage};
 use crate::sync::Role;
-use crate::tenancy::board_access;
 
 /// Largest width or height accepted, in pixels.
 const MAX_SIDE: u32 = 16_384;
@@ -65,15 +64,13 @@ async fn upload_image(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Image>), ApiError> {
-    let (board, _) = visible_board(&app, &caller, &board_id).await?;
+    let (board, project_role) = visible_board(&app, &caller, &board_id).await?;
     // The board role, as on the WebSocket: archived boards and viewers cannot add anything.
-    let member = match &caller {
-        crate::tenancy::Caller::User(user) => {
-            app.db.member_role(&board.project_id, &user.id).await.map_err(ApiError::store)?
-        }
-        crate::tenancy::Caller::Guest { .. } => None,
+    let board_role = match &caller {
+        crate::tenancy::Caller::User(_) => project_role.map(|r| r.board_role()),
+        crate::tenancy::Caller::Guest { guest, .. } => Some(guest.role.board_role()),
     };
-    if board_access(&caller, &board, member) != Some(Role::Editor) {
+    if board.archived_at.is_some() || board_role != Some(Role::Editor) {
         return Err(ApiError::forbidden("your role does not allow adding images to this board"));
     }
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -216,14 +216,16 @@ pub async fn visible_board(
     if !plausible_id(board_id) {
         return Err(ApiError::not_found("board"));
     }
-    let board =
-        app.db.board(board_id).await.map_err(ApiError::store)?.ok_or_else(|| ApiError::not_found("board"))?;
-    let member = match caller {
-        Caller::User(user) if user.tenant_id == board.tenant_id => {
-            app.db.member_role(&board.project_id, &user.id).await.map_err(ApiError::store)?
-        }
-        _ => None,
+    let user_id = match caller {
+        Caller::User(user) => Some(user.id.as_str()),
+        Caller::Guest { .. } => None,
     };
+    let (board, member) = app
+        .db
+        .board_for(board_id, user_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found("board"))?;
     board_access(caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
     let role = match caller {
         Caller::User(user) => project_role(user, member),

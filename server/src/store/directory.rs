@@ -92,6 +92,13 @@ pub trait Directory: Send + Sync + 'static {
 
     async fn create_board(&self, board: &Board, created_by: &str) -> Result<(), StoreError>;
     async fn board(&self, board_id: &str) -> Result<Option<Board>, StoreError>;
+    /// A board and, when `user_id` is given, that user's membership role in its project, in
+    /// one query (what every WebSocket upgrade and board request needs).
+    async fn board_for(
+        &self,
+        board_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Option<(Board, Option<ProjectRole>)>, StoreError>;
     async fn boards(&self, project_id: &str) -> Result<Vec<Board>, StoreError>;
     async fn rename_board(&self, board_id: &str, title: &str) -> Result<(), StoreError>;
     async fn set_archived(&self, board_id: &str, archived_at: Option<i64>) -> Result<(), StoreError>;
@@ -134,6 +141,7 @@ pub(crate) trait Columns {
     fn text(&self, column: &str) -> Result<String, StoreError>;
     fn int(&self, column: &str) -> Result<i64, StoreError>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
 }
 
 impl<R: sqlx::Row> Columns for R
@@ -141,6 +149,7 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'c> &'c str: sqlx::ColumnIndex<R>,
 {
     fn text(&self, column: &str) -> Result<String, StoreError> {
@@ -152,6 +161,10 @@ where
     }
 
     fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
         Ok(self.try_get(column)?)
     }
 }
@@ -495,6 +508,31 @@ macro_rules! impl_directory {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.as_ref().map(board_from).transpose()
+            }
+
+            async fn board_for(
+                &self,
+                board_id: &str,
+                user_id: Option<&str>,
+            ) -> Result<Option<(Board, Option<ProjectRole>)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT b.id, b.tenant_id, b.project_id, b.title, b.kind, b.created_at, b.archived_at,
+                            m.role AS member_role
+                     FROM board b
+                     LEFT JOIN project_member m ON m.project_id = b.project_id AND m.user_id = $2
+                     WHERE b.id = $1",
+                )
+                .bind(board_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let board = board_from(&row)?;
+                let role = match $crate::store::directory::Columns::opt_text(&row, "member_role")? {
+                    Some(role) => Some(parse(&role, ProjectRole::parse)?),
+                    None => None,
+                };
+                Ok(Some((board, role)))
             }
 
             async fn boards(&self, project_id: &str) -> Result<Vec<Board>, StoreError> {
