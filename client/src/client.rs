@@ -456,6 +456,12 @@ impl Client {
         serde_json::from_str(&raw).ok()
     }
 
+    /// One peer's presence state (None: unknown, removed, or not valid JSON). Cheaper than
+    /// [`Client::peers`] when a [`Event::Presence`] names a few ids among many.
+    pub fn peer(&self, id: u64) -> Option<serde_json::Value> {
+        self.shared.awareness().state(ClientID::new(id))
+    }
+
     /// Peers' presence states by Yjs client id (ours excluded). A state that is not valid JSON
     /// shows as its raw string.
     pub fn peers(&self) -> BTreeMap<u64, serde_json::Value> {

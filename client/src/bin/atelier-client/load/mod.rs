@@ -5,6 +5,7 @@
 //! measure delivery latency from it when their map observer sees the value.
 
 mod cold;
+mod crowd;
 mod fanout;
 mod ingest;
 mod join_storm;
@@ -46,6 +47,8 @@ enum Scenario {
     Ingest(ingest::IngestArgs),
     /// One large board, many clients joining at once: time to synced, server peak RSS.
     JoinStorm(join_storm::JoinStormArgs),
+    /// One board, hundreds of participants moving cursors and posting signals (a public evening).
+    Crowd(crowd::CrowdArgs),
 }
 
 impl LoadArgs {
@@ -56,6 +59,7 @@ impl LoadArgs {
             Scenario::Cold(a) => &a.common,
             Scenario::Ingest(a) => &a.common,
             Scenario::JoinStorm(a) => &a.common,
+            Scenario::Crowd(a) => &a.common,
         }
     }
 
@@ -133,6 +137,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             Scenario::Cold(a) => cold::run(a).await,
             Scenario::Ingest(a) => ingest::run(a).await,
             Scenario::JoinStorm(a) => join_storm::run(a).await,
+            Scenario::Crowd(a) => crowd::run(a).await,
         }
     };
     let report = tokio::time::timeout(limit, run)
