@@ -13,6 +13,7 @@ pub mod http;
 pub mod live;
 pub mod room;
 pub mod store;
+pub mod suggest;
 pub mod sync;
 pub mod tenancy;
 pub mod ui;

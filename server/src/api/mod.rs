@@ -10,6 +10,7 @@ mod boards;
 mod images;
 mod invites;
 mod projects;
+mod suggestions;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -54,6 +55,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(projects::routes())
         .merge(boards::routes())
         .merge(images::routes())
+        .merge(suggestions::routes())
         .merge(invites::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

@@ -91,6 +91,7 @@ const MATRIX: &[Row] = &[
     row("DELETE", "/boards/{board_id}",                       [401, 401, 204, 204, 403, 403, 403, 404, 404, 404, 404]),
     row("POST",   "/boards/{board_id}/images",                [401, 401, 201, 201, 201, 201, 403, 404, 201, 404, 404]),
     row("GET",    "/boards/{board_id}/images/{image_id}",     [401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    row("POST",   "/boards/{board_id}/suggestions/clusters",  [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("POST",   "/boards/{board_id}/invites",               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/invites",               [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("DELETE", "/invites/{invite_token}",                  [401, 401, 204, 204, 204, 403, 403, 404, 403, 404, 404]),
@@ -672,6 +673,7 @@ fn request_body(method: &str, path: &str, n: u64, login_email: &str) -> Option<V
             json!({"title": format!("Tableau {n}"), "kind": "postit"})
         }
         ("PATCH", "/boards/{board_id}") => json!({"title": "Tableau X"}),
+        ("POST", "/boards/{board_id}/suggestions/clusters") => json!({}),
         ("POST", "/boards/{board_id}/invites") => json!({"role": "viewer", "expires_in_secs": 3600}),
         ("POST", "/invites/{invite_token}/accept") => json!({"display_name": format!("Invité {n}")}),
         ("POST", "/users") => {

@@ -8,5 +8,6 @@ mod images;
 mod lifecycle;
 mod revocation;
 mod store;
+mod suggestions;
 mod support;
 mod sync;

@@ -1,0 +1,288 @@
+//! Clustering suggestions for post-it workshops (affinity mapping).
+//!
+//! After silent writing, the facilitator asks for groupings: [`suggest`] groups a board's notes
+//! by the words they share and names each group by those words; the facilitator accepts,
+//! edits or rejects each suggestion. French first (accents, elisions, stop words, Snowball
+//! stemming), English too, detected per note.
+//!
+//! Pure and deterministic: no IO, no clock, no global state; the same notes in the same order
+//! give the same suggestions. Pipeline, one module per step:
+//!
+//! - `text`: tokenise, elisions, language, stop words, accents, stems;
+//! - `corpus`: TF-IDF vectors and their cosine similarities;
+//! - `cluster`: average-linkage agglomerative clustering down to a similarity threshold;
+//! - here: groups smaller than [`Options::min_cluster_size`] are dissolved, and each of their
+//!   notes joins the kept group it is most like if it is close enough; the largest groups
+//!   become suggestions;
+//! - `label`: keywords and titles.
+//!
+//! Cost for n notes: O(n²) time and n(n − 1)/2 `f32` of memory for the similarities (8 MB for
+//! 2,000 notes, 50 MB at the cap of [`MAX_NOTES`]). See docs/clustering.md for the method, its
+//! limits and its measured quality and speed.
+//!
+//! It proposes; the facilitator decides. Groups come from shared words only: notes that say
+//! the same thing in different words (« bus », « car », « transport en commun ») are not seen
+//! as alike.
+
+mod cluster;
+mod corpus;
+mod label;
+#[cfg(test)]
+mod tests;
+mod text;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use corpus::Corpus;
+
+/// More notes than this are refused ([`SuggestError::TooManyNotes`]): memory grows as n².
+pub const MAX_NOTES: usize = 5_000;
+
+/// Only the first this many characters of a note are read. A post-it holds a few dozen words;
+/// this bounds the work a pasted text can cause.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+
+/// Longer note ids are refused ([`SuggestError::IdTooLong`]). Board ids are UUIDs (36 bytes).
+pub const MAX_ID_BYTES: usize = 128;
+
+/// Upper bound of [`Options::max_clusters`].
+pub const MAX_CLUSTERS: usize = 100;
+
+/// One sticky note: its id (returned in suggestions) and its plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+}
+
+/// The language notes are written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageHint {
+    /// Detected per note from its function words; notes without any take the board's language.
+    #[default]
+    Auto,
+    /// Every note is French.
+    Fr,
+    /// Every note is English.
+    En,
+}
+
+/// What the facilitator may tune. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    /// Language of the notes (default: detected).
+    pub language: LanguageHint,
+    /// At most this many suggestions, the largest first (1 to 100, default 20).
+    pub max_clusters: usize,
+    /// Smallest group suggested (2 or more, default 3). The notes of smaller groups join a
+    /// suggested group they are close to, or stay unclustered.
+    pub min_cluster_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { language: LanguageHint::Auto, max_clusters: 20, min_cluster_size: 3 }
+    }
+}
+
+/// A proposed group of notes.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Suggestion {
+    /// Up to three keywords joined by « · », the first capitalised: « Cantine · producteurs ».
+    pub title: String,
+    /// Up to five words the notes share, best first, as most often written (with accents).
+    pub keywords: Vec<String>,
+    /// The notes of the group, the most typical first (closest to the group's centre).
+    pub note_ids: Vec<String>,
+    /// Average similarity between two notes of the group, from 0 (nothing in common) to 1
+    /// (same words).
+    pub cohesion: f32,
+}
+
+/// Every suggestion, and the notes that are in none.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Suggestions {
+    /// The largest groups first (then the most cohesive).
+    pub clusters: Vec<Suggestion>,
+    /// Notes in no suggestion, in input order: empty, too short, or like no other note.
+    pub unclustered: Vec<String>,
+}
+
+/// Why no suggestion could be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SuggestError {
+    #[error("too many notes: {count}, at most {max}")]
+    TooManyNotes { count: usize, max: usize },
+    #[error("a note id is longer than {max} bytes")]
+    IdTooLong { max: usize },
+    #[error("note id {0:?} appears more than once")]
+    DuplicateId(String),
+    #[error("invalid option: {0}")]
+    InvalidOption(&'static str),
+}
+
+/// Groups `notes` by textual similarity and names the groups.
+///
+/// Deterministic for a given input (notes and their order). Errors only on input that breaks
+/// the limits ([`MAX_NOTES`], [`MAX_ID_BYTES`], unique ids, option ranges); texts longer than
+/// [`MAX_NOTE_CHARS`] are read up to that length.
+pub fn suggest(notes: &[Note], options: &Options) -> Result<Suggestions, SuggestError> {
+    suggest_with(notes, options, TUNING)
+}
+
+/// The two thresholds of the method. Chosen by measuring the test boards over a grid
+/// (`sweep_tuning` in the tests; docs/clustering.md): with the default minimum size, every
+/// join threshold in 0.10..=0.14 gives the same groups, and the values are taken inside that
+/// plateau rather than at the best point of one test board.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// Groups are joined while the average cosine similarity of their notes is at least this.
+    pub(crate) join: f32,
+    /// A note of a group smaller than the minimum joins the kept group it is most like, if
+    /// its average similarity to that group's notes is at least this.
+    pub(crate) attach: f32,
+}
+
+const TUNING: Tuning = Tuning { join: 0.12, attach: 0.05 };
+
+/// [`suggest`] with other thresholds: the tests measure the quality around the chosen ones.
+pub(crate) fn suggest_with(
+    notes: &[Note],
+    options: &Options,
+    tuning: Tuning,
+) -> Result<Suggestions, SuggestError> {
+    check(notes, options)?;
+    let texts: Vec<&str> = notes.iter().map(|n| truncate(&n.text, MAX_NOTE_CHARS)).collect();
+    let corpus = Corpus::new(&texts, options.language);
+    let roots = cluster::average_linkage(corpus.similarities(), tuning.join);
+
+    // Groups in order of their first note.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of_root = vec![usize::MAX; notes.len()];
+    for (note, &root) in roots.iter().enumerate() {
+        if group_of_root[root] == usize::MAX {
+            group_of_root[root] = groups.len();
+            groups.push(Vec::new());
+        }
+        groups[group_of_root[root]].push(note);
+    }
+    let (mut kept, small): (Vec<Vec<usize>>, Vec<Vec<usize>>) =
+        groups.into_iter().partition(|members| members.len() >= options.min_cluster_size);
+    attach(&corpus, &mut kept, small.into_iter().flatten(), tuning.attach);
+
+    let mut kept: Vec<Group> = kept.into_iter().map(|members| Group::new(&corpus, members)).collect();
+    kept.sort_by(|a, b| {
+        b.members
+            .len()
+            .cmp(&a.members.len())
+            .then(b.cohesion.total_cmp(&a.cohesion))
+            .then(a.first.cmp(&b.first))
+    });
+    kept.truncate(options.max_clusters);
+
+    let mut clustered = vec![false; notes.len()];
+    let clusters = kept
+        .into_iter()
+        .map(|group| {
+            let (title, keywords) = label::label(&corpus, &group.members);
+            for &i in &group.members {
+                clustered[i] = true;
+            }
+            Suggestion {
+                title,
+                keywords,
+                note_ids: group.members.iter().map(|&i| notes[i].id.clone()).collect(),
+                cohesion: group.cohesion,
+            }
+        })
+        .collect();
+    let unclustered = notes.iter().zip(&clustered).filter(|(_, c)| !**c).map(|(n, _)| n.id.clone()).collect();
+    Ok(Suggestions { clusters, unclustered })
+}
+
+/// Each of `loose` joins the group of `kept` it is most like on average (ties: the first),
+/// if that average similarity is positive and at least `threshold`. Every note is compared
+/// with the groups as they were before any joined, so the order of the notes does not matter.
+fn attach(corpus: &Corpus, kept: &mut [Vec<usize>], loose: impl Iterator<Item = usize>, threshold: f32) {
+    let centres: Vec<(corpus::Vector, f32)> =
+        kept.iter().map(|m| (corpus::sum(m.iter().map(|&i| &corpus.vectors[i])), m.len() as f32)).collect();
+    let mut joins = Vec::new();
+    for note in loose {
+        let v = &corpus.vectors[note];
+        if v.is_empty() {
+            continue;
+        }
+        let mut best: Option<(usize, f32)> = None;
+        for (g, (sum, size)) in centres.iter().enumerate() {
+            let s = corpus::dot(v, sum) / size;
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((g, s));
+            }
+        }
+        if let Some((g, s)) = best {
+            if s > 0.0 && s >= threshold {
+                joins.push((g, note));
+            }
+        }
+    }
+    for (g, note) in joins {
+        kept[g].push(note);
+    }
+}
+
+/// A group of notes (indices), ordered most typical first.
+struct Group {
+    members: Vec<usize>,
+    cohesion: f32,
+    /// Smallest member index: the last tie-break between groups.
+    first: usize,
+}
+
+impl Group {
+    fn new(corpus: &Corpus, mut members: Vec<usize>) -> Self {
+        let first = members.iter().copied().min().unwrap_or(0);
+        let centre = corpus::sum(members.iter().map(|&i| &corpus.vectors[i]));
+        // With unit vectors, |Σv|² = m + 2 Σ_{i<j} cos(i, j): the average pairwise cosine
+        // without visiting every pair.
+        let m = members.len() as f32;
+        let squared: f32 = centre.iter().map(|(_, w)| w * w).sum();
+        let cohesion = if m > 1.0 { ((squared - m) / (m * (m - 1.0))).clamp(0.0, 1.0) } else { 1.0 };
+        let closeness: Vec<(usize, f32)> =
+            members.iter().map(|&i| (i, corpus::dot(&corpus.vectors[i], &centre))).collect();
+        let mut sorted = closeness;
+        sorted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        members = sorted.into_iter().map(|(i, _)| i).collect();
+        Self { members, cohesion, first }
+    }
+}
+
+fn check(notes: &[Note], options: &Options) -> Result<(), SuggestError> {
+    if !(1..=MAX_CLUSTERS).contains(&options.max_clusters) {
+        return Err(SuggestError::InvalidOption("max_clusters must be between 1 and 100"));
+    }
+    if options.min_cluster_size < 2 {
+        return Err(SuggestError::InvalidOption("min_cluster_size must be at least 2"));
+    }
+    if notes.len() > MAX_NOTES {
+        return Err(SuggestError::TooManyNotes { count: notes.len(), max: MAX_NOTES });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(notes.len());
+    for note in notes {
+        if note.id.len() > MAX_ID_BYTES {
+            return Err(SuggestError::IdTooLong { max: MAX_ID_BYTES });
+        }
+        if !seen.insert(note.id.as_str()) {
+            return Err(SuggestError::DuplicateId(note.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The first `max` characters of `text`.
+fn truncate(text: &str, max: usize) -> &str {
+    text.char_indices().nth(max).map_or(text, |(end, _)| &text[..end])
+}
