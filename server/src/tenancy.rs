@@ -79,7 +79,9 @@ impl ProjectRole {
 
     /// What the role allows on a board's content.
     pub fn board_role(self) -> Role {
-        if self.at_least(ProjectRole::Editor) {
+        if self.at_least(ProjectRole::Facilitator) {
+            Role::Facilitator
+        } else if self.at_least(ProjectRole::Editor) {
             Role::Editor
         } else {
             Role::Viewer
@@ -263,7 +265,11 @@ mod tests {
         let b = board("t1", false);
         assert_eq!(board_access(&user("t2", TenantRole::Admin), &b, Some(ProjectRole::Owner)), None);
         assert_eq!(board_access(&user("t1", TenantRole::Member), &b, None), None);
-        assert_eq!(board_access(&user("t1", TenantRole::Admin), &b, None), Some(Role::Editor));
+        assert_eq!(board_access(&user("t1", TenantRole::Admin), &b, None), Some(Role::Facilitator));
+        assert_eq!(
+            board_access(&user("t1", TenantRole::Member), &b, Some(ProjectRole::Facilitator)),
+            Some(Role::Facilitator)
+        );
         assert_eq!(
             board_access(&user("t1", TenantRole::Member), &b, Some(ProjectRole::Viewer)),
             Some(Role::Viewer)

@@ -70,7 +70,7 @@ async fn upload_image(
         crate::tenancy::Caller::User(_) => project_role.map(|r| r.board_role()),
         crate::tenancy::Caller::Guest { guest, .. } => Some(guest.role.board_role()),
     };
-    if board.archived_at.is_some() || board_role != Some(Role::Editor) {
+    if board.archived_at.is_some() || !board_role.is_some_and(Role::can_edit) {
         return Err(ApiError::forbidden("your role does not allow adding images to this board"));
     }
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -7,6 +7,7 @@
 //! sync reply, that the actor has not confirmed as committed.
 
 pub mod room;
+pub mod rules;
 pub mod validate;
 pub mod wire;
 
@@ -44,10 +45,20 @@ impl fmt::Debug for Principal {
 /// What a connection may do on a board, decided when it connects (and lowered by revocation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// May read and change the board.
+    /// May change everything, including what facilitation protects (board settings in `meta`,
+    /// locks): the project's facilitators and owners.
+    Facilitator,
+    /// May read and change the board, within the facilitation rules ([`rules`]).
     Editor,
     /// Receives the board and everyone's presence; every update with new content is refused.
     Viewer,
+}
+
+impl Role {
+    /// Whether this role may change the board at all.
+    pub fn can_edit(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
 }
 
 /// Per-board limits enforced by the core.

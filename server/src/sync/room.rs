@@ -16,7 +16,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 use super::wire::{self, Inbound};
-use super::{Close, ConnId, Effect, Limits, Principal, Role, BATCH_PRESENCE_ABOVE};
+use super::{rules, Close, ConnId, Effect, Limits, Principal, Role, BATCH_PRESENCE_ABOVE};
 
 /// Presence not renewed for this long is removed (the y-protocols `outdatedTimeout`).
 pub const AWARENESS_TIMEOUT_MS: u64 = 30_000;
@@ -26,6 +26,25 @@ const RELAY_MERGE_BYTES: usize = 256 * 1024;
 
 /// The doc observer key used to capture each transaction's update.
 const CAPTURE: &str = "atelier-capture";
+
+/// The observer key of the facilitation rules, and the transaction origin of updates they check.
+const RULES: &str = "atelier-rules";
+const GUARDED: &str = "atelier-guarded";
+
+/// The origin of the room's own changes (compensations): relayed to every connection.
+pub const SERVER: ConnId = 0;
+
+/// The principal that owns the room's own Yjs client ids.
+pub const SERVER_PRINCIPAL: &str = "atelier:server";
+
+/// What the rules observers see of the transaction being applied.
+#[derive(Debug)]
+struct Guard {
+    role: Role,
+    violation: Option<&'static str>,
+    /// Locked items before the transaction being judged.
+    locks: rules::Locks,
+}
 
 /// Updates applied to the document that must be committed before anyone sees them.
 #[derive(Debug, Default)]
@@ -114,6 +133,12 @@ pub struct Room {
     batched: HashSet<ClientID>,
     /// When the next presence flush is due (room clock, ms): a batch, or coalesced changes.
     flush_due: Option<u64>,
+    /// The facilitation rules' view of the transaction being applied.
+    guard: Arc<Mutex<Guard>>,
+    /// Captures violating transactions only; undoing one is the compensation.
+    undo: yrs::UndoManager,
+    /// Updates reverted by the rules.
+    reverted: u64,
 }
 
 impl Room {
@@ -124,13 +149,44 @@ impl Room {
         owners: impl IntoIterator<Item = (ClientID, Principal)>,
         limits: Limits,
     ) -> Result<Self, LoadError> {
-        let doc = Doc::new();
+        let owners: HashMap<ClientID, Principal> = owners.into_iter().collect();
+        // The room's own client id (compensations) must be nobody's.
+        let mut doc = Doc::new();
+        while owners.contains_key(&doc.client_id()) {
+            doc = Doc::new();
+        }
         let mut board_bytes = 0u64;
         // Each stored update gets its own transaction: one huge transaction is superlinear in yrs.
         for bytes in snapshot.into_iter().chain(log) {
             board_bytes += bytes.len() as u64;
             let update = Update::decode_v1(bytes).map_err(|e| LoadError(e.to_string()))?;
             doc.transact_mut().apply_update(update).map_err(|e| LoadError(e.to_string()))?;
+        }
+        // The facilitation rules: deep observers judge each checked transaction, and an undo
+        // manager scoped to the board captures only the ones they found violating.
+        let locks = rules::scan_locks(&doc.transact());
+        let guard = Arc::new(Mutex::new(Guard { role: Role::Facilitator, violation: None, locks }));
+        let capture_guard = guard.clone();
+        let mut undo = yrs::UndoManager::with_options(yrs::undo::Options {
+            capture_timeout_millis: 0,
+            capture_transaction: Some(Arc::new(move |_| {
+                capture_guard.lock().map(|g| g.violation.is_some()).unwrap_or(false)
+            })),
+            ..Default::default()
+        });
+        undo.include_origin(GUARDED);
+        for root in std::iter::once(rules::META).chain(rules::ITEM_ROOTS) {
+            let map = doc.get_or_insert_map(root);
+            let judge = guard.clone();
+            yrs::DeepObservable::observe_deep(&map, RULES, move |txn, events| {
+                if let Ok(mut g) = judge.lock() {
+                    if g.violation.is_none() {
+                        g.violation = rules::check(g.role, root, txn, events, &g.locks);
+                    }
+                    rules::track_locks(root, txn, events, &mut g.locks);
+                }
+            });
+            undo.expand_scope(&doc, &map);
         }
         let captured = Arc::new(Mutex::new(Vec::new()));
         let sink = captured.clone();
@@ -150,7 +206,7 @@ impl Room {
             now_ms,
             captured,
             limits,
-            owners: owners.into_iter().collect(),
+            owners,
             awareness_owner: HashMap::new(),
             conns: HashMap::new(),
             board_bytes,
@@ -163,6 +219,9 @@ impl Room {
             dropped_gapped: 0,
             batched: HashSet::new(),
             flush_due: None,
+            guard,
+            undo,
+            reverted: 0,
         })
     }
 
@@ -338,12 +397,23 @@ impl Room {
             }
         }
 
+        // Facilitators' updates are not checked; everyone else's are judged as they integrate.
+        let checked = role != Role::Facilitator;
+        if let Ok(mut g) = self.guard.lock() {
+            g.role = role;
+            g.violation = None;
+        }
         let applied = {
-            let mut txn = self.doc.transact_mut_with(conn);
+            let mut txn =
+                if checked { self.doc.transact_mut_with(GUARDED) } else { self.doc.transact_mut_with(conn) };
             let applied = txn.apply_update(update);
             let missing = txn.has_missing_updates();
             (applied, missing)
         };
+        let violation = self.guard.lock().ok().and_then(|mut g| {
+            g.role = Role::Facilitator;
+            g.violation.take()
+        });
         let integrated = self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
         if applied.0.is_err() {
             // The document may hold part of the update: only a reload restores committed state.
@@ -373,7 +443,38 @@ impl Room {
             self.full_state = None;
             self.staged.push(Staged { origin: conn, update: integrated });
         }
+        if let Some(reason) = violation {
+            self.revert(conn, reason, out);
+        }
         Ok(())
+    }
+
+    /// Reverts the update just applied with a change of the room's own, staged after it (so the
+    /// same commit holds both and every client, its author included, converges to the revert),
+    /// and tells the author why.
+    fn revert(&mut self, conn: ConnId, reason: &'static str, out: &mut Vec<Effect>) {
+        self.undo.undo_blocking();
+        self.undo.clear_all();
+        let compensation =
+            self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
+        if compensation.len() > 2 {
+            let me = self.doc.client_id();
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.owners.entry(me) {
+                let principal = Principal::new(SERVER_PRINCIPAL);
+                entry.insert(principal.clone());
+                self.staged_owners.push((me, principal));
+            }
+            self.board_bytes += compensation.len() as u64;
+            self.full_state = None;
+            self.staged.push(Staged { origin: SERVER, update: compensation });
+        }
+        self.reverted += 1;
+        out.push(Effect::Send(conn, wire::denied_frame(reason)));
+    }
+
+    /// Updates reverted by the facilitation rules since the room was loaded.
+    pub fn reverted(&self) -> u64 {
+        self.reverted
     }
 
     fn deletes_anything_new(&self, update: &Update) -> bool {
@@ -541,13 +642,14 @@ impl Room {
             origins.insert(origin);
             // Encoded once; the same bytes go to every other connection.
             match merged {
-                Some(update) => {
-                    out.push(Effect::Broadcast { except: Some(origin), frame: wire::update_frame(&update) })
-                }
+                Some(update) => out.push(Effect::Broadcast {
+                    except: (origin != SERVER).then_some(origin),
+                    frame: wire::update_frame(&update),
+                }),
                 None => {
                     for staged in group {
                         out.push(Effect::Broadcast {
-                            except: Some(origin),
+                            except: (origin != SERVER).then_some(origin),
                             frame: wire::update_frame(&staged.update),
                         });
                     }
