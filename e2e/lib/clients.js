@@ -33,7 +33,7 @@ export function snapshot (doc) {
   return {
     notes: doc.getMap('notes').toJSON(),
     text: doc.getText('text').toString(),
-    meta: doc.getMap('meta').toJSON(),
+    props: doc.getMap('props').toJSON(),
     log: doc.getArray('log').toJSON()
   }
 }

@@ -69,13 +69,13 @@ e2eTest('a viewer reads the board and shares presence; its edits are refused (au
   ed.doc.transact(() => {
     ed.doc.getMap('notes').set('n1', { x: 10, y: 20 })
     ed.doc.getText('text').insert(0, 'Atelier des prototypes')
-    ed.doc.getMap('meta').set('title', 'Idées')
+    ed.doc.getMap('props').set('title', 'Idées')
   })
   await committed(ed)
 
   const viewer = h.client(server, board, { as: 'vera' })
   await viewer.synced()
-  await waitConverged([ed, viewer], { what: 'the viewer to receive the board', extra: (s) => s.meta.title === 'Idées' })
+  await waitConverged([ed, viewer], { what: 'the viewer to receive the board', extra: (s) => s.props.title === 'Idées' })
 
   // Presence works both ways for a viewer.
   viewer.awareness.setLocalState({ user: { name: 'Vera', role: 'viewer' } })

@@ -85,12 +85,12 @@ e2eTest('content is identical whether synced live or loaded by a late joiner (Y.
     a.doc.getText('text').insert(a.doc.getText('text').length, `line ${i}\n`)
     a.doc.getMap('notes').set(`n${i % 7}`, { x: i, y: i * 2 })
   }
-  a.doc.getMap('meta').set('title', 'Workshop board')
+  a.doc.getMap('props').set('title', 'Workshop board')
   const b = h.client(server, board, { as: 'bob' })
   await b.synced()
   const s = await waitConverged([a, b], {
     what: 'bob to load alice\'s 101 edits',
-    extra: (snap) => snap.meta.title === 'Workshop board'
+    extra: (snap) => snap.props.title === 'Workshop board'
   })
   assert.equal(s.text.split('\n').length, 51)
   assert.deepEqual(s.notes.n6, { x: 48, y: 96 })

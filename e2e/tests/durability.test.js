@@ -76,10 +76,10 @@ e2eTest('SIGKILL while a writer is editing: everything an observer saw survives'
     h.note(`cycle ${killAfter}: observer saw ${Object.keys(seen.json.notes).length} notes, restarted server has ${Object.keys(after.json.notes).length}`)
     assertContainsSeen(after, seen, `kill after ${killAfter}`)
     // The restored board is fully usable: a new edit round-trips.
-    fresh.doc.getMap('meta').set('after-crash', true)
+    fresh.doc.getMap('props').set('after-crash', true)
     const other = h.client(server, board, { name: `other-${killAfter}`, as: 'dave' })
     await other.synced()
-    await other.waitFor((o) => o.json().meta['after-crash'] === true, { timeout: 5000, what: 'an edit after the restart' })
+    await other.waitFor((o) => o.json().props['after-crash'] === true, { timeout: 5000, what: 'an edit after the restart' })
     fresh.destroy()
     other.destroy()
   }

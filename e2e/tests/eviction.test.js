@@ -15,7 +15,7 @@ function writeContent (client, tag) {
   }
   notes.delete(`${tag}-3`)
   text.delete(0, 3)
-  client.doc.getMap('meta').set('title', `board ${tag}`)
+  client.doc.getMap('props').set('title', `board ${tag}`)
 }
 
 async function expectIdentical (h, server, board, expected, label) {
@@ -34,7 +34,7 @@ e2eTest('an evicted board reloads identical, and again after a restart', { timeo
   await allSynced([a, b])
   writeContent(a, 'a')
   writeContent(b, 'b')
-  await waitConverged([a, b], { what: 'alice and bob to converge', extra: (s) => s.meta.title !== undefined && Object.keys(s.notes).length === 58 })
+  await waitConverged([a, b], { what: 'alice and bob to converge', extra: (s) => s.props.title !== undefined && Object.keys(s.notes).length === 58 })
   const expected = { json: a.json(), sv: a.stateVector() }
   assertStayedConnected([a, b])
   a.destroy()
