@@ -11,6 +11,7 @@ mod images;
 mod invites;
 mod projects;
 mod suggestions;
+mod versions;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -56,6 +57,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(boards::routes())
         .merge(images::routes())
         .merge(suggestions::routes())
+        .merge(versions::routes())
         .merge(invites::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

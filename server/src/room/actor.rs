@@ -141,6 +141,17 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                 key: key.clone(),
                 updates: commit.updates,
                 owners: commit.owners.into_iter().map(|(c, p)| (c.get(), p.as_str().to_owned())).collect(),
+                versions: commit
+                    .versions
+                    .into_iter()
+                    .map(|v| crate::store::NewVersion {
+                        id: crate::auth::new_id(),
+                        label: v.label,
+                        created_by: v.created_by.as_str().to_owned(),
+                        created_at: crate::auth::now_ms(),
+                        state: v.state,
+                    })
+                    .collect(),
             };
             if shared.writer.append(append).await.is_err() {
                 break Exit::Reload("commit failed");

@@ -570,6 +570,7 @@ macro_rules! impl_directory {
                     "DELETE FROM guest WHERE board_id = $1",
                     "DELETE FROM invite WHERE board_id = $1",
                     "DELETE FROM board_image WHERE board_id = $1",
+                    "DELETE FROM board_version WHERE board_id = $1",
                     "DELETE FROM doc_update WHERE board_id = $1",
                     "DELETE FROM doc_snapshot WHERE board_id = $1",
                     "DELETE FROM doc_head WHERE board_id = $1",

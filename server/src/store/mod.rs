@@ -12,6 +12,7 @@ pub mod directory;
 pub mod images;
 mod postgres;
 mod sqlite;
+pub mod versions;
 mod writer;
 
 use std::fmt;
@@ -83,6 +84,19 @@ pub struct Append {
     pub updates: Vec<Vec<u8>>,
     /// New bindings of Yjs client ids to principals (board-wide).
     pub owners: Vec<(u64, String)>,
+    /// Versions taken with this batch (at the head it reaches).
+    pub versions: Vec<NewVersion>,
+}
+
+/// A named version of a document, to store.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub id: String,
+    pub label: String,
+    pub created_by: String,
+    pub created_at: i64,
+    /// The whole document state, v1-encoded.
+    pub state: Vec<u8>,
 }
 
 /// A storage failure. Its text is for logs only, never for clients.
@@ -99,9 +113,9 @@ pub enum StoreError {
 }
 
 /// Everything the server stores: documents and the tenancy model, in one database.
-pub trait Database: Store + directory::Directory + images::Images {}
+pub trait Database: Store + directory::Directory + images::Images + versions::Versions {}
 
-impl<T: Store + directory::Directory + images::Images> Database for T {}
+impl<T: Store + directory::Directory + images::Images + versions::Versions> Database for T {}
 
 /// The storage interface the rest of the server uses.
 #[async_trait]

@@ -44,6 +44,8 @@ struct Guard {
     violation: Option<&'static str>,
     /// Locked items before the transaction being judged.
     locks: rules::Locks,
+    /// The phase the transaction moved the board to, if it did.
+    phase_changed: Option<String>,
 }
 
 /// Updates applied to the document that must be committed before anyone sees them.
@@ -53,11 +55,23 @@ pub struct Commit {
     pub updates: Vec<Vec<u8>>,
     /// Yjs client ids seen for the first time on this board, and who wrote with them.
     pub owners: Vec<(ClientID, Principal)>,
+    /// Versions of the whole document to keep with this commit (a phase change).
+    pub versions: Vec<Version>,
+}
+
+/// A version of the document taken by the room.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// `phase:<id>` for a phase change.
+    pub label: String,
+    pub created_by: Principal,
+    /// The whole document state, v1-encoded.
+    pub state: Vec<u8>,
 }
 
 impl Commit {
     pub fn is_empty(&self) -> bool {
-        self.updates.is_empty() && self.owners.is_empty()
+        self.updates.is_empty() && self.owners.is_empty() && self.versions.is_empty()
     }
 
     pub fn bytes(&self) -> u64 {
@@ -122,6 +136,7 @@ pub struct Room {
     board_bytes: u64,
     staged: Vec<Staged>,
     staged_owners: Vec<(ClientID, Principal)>,
+    staged_versions: Vec<Version>,
     in_flight: Vec<Staged>,
     reads: Vec<(ConnId, Read)>,
     /// Sync step 2 for an empty state vector, shared by every fresh joiner until the doc changes.
@@ -165,7 +180,12 @@ impl Room {
         // The facilitation rules: deep observers judge each checked transaction, and an undo
         // manager scoped to the board captures only the ones they found violating.
         let locks = rules::scan_locks(&doc.transact());
-        let guard = Arc::new(Mutex::new(Guard { role: Role::Facilitator, violation: None, locks }));
+        let guard = Arc::new(Mutex::new(Guard {
+            role: Role::Facilitator,
+            violation: None,
+            locks,
+            phase_changed: None,
+        }));
         let capture_guard = guard.clone();
         let mut undo = yrs::UndoManager::with_options(yrs::undo::Options {
             capture_timeout_millis: 0,
@@ -184,6 +204,9 @@ impl Room {
                         g.violation = rules::check(g.role, root, txn, events, &g.locks);
                     }
                     rules::track_locks(root, txn, events, &mut g.locks);
+                    if let Some(phase) = rules::phase_change(root, txn, events) {
+                        g.phase_changed = Some(phase);
+                    }
                 }
             });
             undo.expand_scope(&doc, &map);
@@ -212,6 +235,7 @@ impl Room {
             board_bytes,
             staged: Vec::new(),
             staged_owners: Vec::new(),
+            staged_versions: Vec::new(),
             in_flight: Vec::new(),
             reads: Vec::new(),
             full_state: None,
@@ -410,10 +434,14 @@ impl Room {
             let missing = txn.has_missing_updates();
             (applied, missing)
         };
-        let violation = self.guard.lock().ok().and_then(|mut g| {
-            g.role = Role::Facilitator;
-            g.violation.take()
-        });
+        let (violation, phase_changed) = self
+            .guard
+            .lock()
+            .map(|mut g| {
+                g.role = Role::Facilitator;
+                (g.violation.take(), g.phase_changed.take())
+            })
+            .unwrap_or_default();
         let integrated = self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
         if applied.0.is_err() {
             // The document may hold part of the update: only a reload restores committed state.
@@ -445,6 +473,13 @@ impl Room {
         }
         if let Some(reason) = violation {
             self.revert(conn, reason, out);
+        } else if let Some(phase) = phase_changed {
+            // The board as it stands when the facilitator moves to the next phase.
+            self.staged_versions.push(Version {
+                label: format!("phase:{phase}"),
+                created_by: principal.clone(),
+                state: self.encode_state(),
+            });
         }
         Ok(())
     }
@@ -455,6 +490,10 @@ impl Room {
     fn revert(&mut self, conn: ConnId, reason: &'static str, out: &mut Vec<Effect>) {
         self.undo.undo_blocking();
         self.undo.clear_all();
+        // The compensation may itself change the phase back: that is no phase change to keep.
+        if let Ok(mut g) = self.guard.lock() {
+            g.phase_changed = None;
+        }
         let compensation =
             self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
         if compensation.len() > 2 {
@@ -603,13 +642,14 @@ impl Room {
     /// Hands out what must be committed before anyone sees it, if anything. Call
     /// [`Room::committed`] once it is durable.
     pub fn take_commit(&mut self) -> Option<Commit> {
-        if self.staged.is_empty() && self.staged_owners.is_empty() {
+        if self.staged.is_empty() && self.staged_owners.is_empty() && self.staged_versions.is_empty() {
             return None;
         }
         let staged = std::mem::take(&mut self.staged);
         let commit = Commit {
             updates: staged.iter().map(|s| s.update.clone()).collect(),
             owners: std::mem::take(&mut self.staged_owners),
+            versions: std::mem::take(&mut self.staged_versions),
         };
         self.in_flight = staged;
         Some(commit)

@@ -15,6 +15,8 @@
 //! - An item (a `Y.Map` in `notes`, `clusters`, `strokes`, `shapes`, `frames`) whose `locked`
 //!   is `true` is changed, moved or deleted by facilitators only, and only facilitators set or
 //!   clear `locked`.
+//! - During a phase (`meta.phase`, one of `meta.phases`) whose `allow` lists top-level maps,
+//!   participants add items to those maps only.
 
 use yrs::types::{EntryChange, Event, PathSegment};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, TransactionMut};
@@ -33,6 +35,27 @@ pub const LOCKED: &str = "locked";
 /// Why an update was reverted (sent to its author, safe to show).
 pub const SETTINGS_FOR_FACILITATORS: &str = "reverted: board settings are changed by facilitators only";
 pub const LOCKED_ITEM: &str = "reverted: this item is locked by a facilitator";
+pub const NOT_IN_PHASE: &str = "reverted: the current phase does not allow adding this";
+
+/// The top-level maps participants may add items to in the current phase (None: any).
+fn phase_allows<T: ReadTxn>(txn: &T) -> Option<Vec<String>> {
+    let meta = txn.get_map(META)?;
+    let Some(Out::Any(Any::String(current))) = meta.get(txn, "phase") else { return None };
+    let Some(Out::Any(Any::Array(phases))) = meta.get(txn, "phases") else { return None };
+    let phase = phases.iter().find_map(|p| match p {
+        Any::Map(p) if matches!(p.get("id"), Some(Any::String(id)) if *id == current) => Some(p.clone()),
+        _ => None,
+    })?;
+    match phase.get("allow") {
+        Some(Any::Array(allow)) => Some(
+            allow
+                .iter()
+                .filter_map(|a| if let Any::String(s) = a { Some(s.to_string()) } else { None })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
 
 /// Items locked before the transaction being judged, as `root/id` (a deleted item's content is
 /// no longer readable in the events that delete it, so locks are tracked as they change).
@@ -126,7 +149,12 @@ pub fn check(
             // Items added, replaced or removed.
             None => {
                 let Event::Map(e) = event else { continue };
-                for (id, change) in e.keys(txn) {
+                let keys = e.keys(txn);
+                let adds = keys.values().any(|c| matches!(c, EntryChange::Inserted(_)));
+                if adds && phase_allows(txn).is_some_and(|allow| !allow.iter().any(|a| a == root)) {
+                    return Some(NOT_IN_PHASE);
+                }
+                for (id, change) in keys {
                     let was_locked = locks.contains(&lock_key(root, id));
                     let breaks = match change {
                         EntryChange::Inserted(new) | EntryChange::Updated(_, new) => {
@@ -153,6 +181,26 @@ pub fn check(
                 }
             }
             Some(PathSegment::Index(_)) => {}
+        }
+    }
+    None
+}
+
+/// The new `meta.phase` when a transaction changed it.
+pub fn phase_change(root: &str, txn: &TransactionMut, events: &yrs::types::Events) -> Option<String> {
+    if root != META {
+        return None;
+    }
+    for event in events.iter() {
+        let Event::Map(e) = event else { continue };
+        if !event.path().is_empty() {
+            continue;
+        }
+        if let Some(EntryChange::Inserted(v) | EntryChange::Updated(_, v)) = e.keys(txn).get("phase") {
+            return Some(match v {
+                Out::Any(Any::String(s)) => s.to_string(),
+                _ => String::new(),
+            });
         }
     }
     None
@@ -434,5 +482,111 @@ mod tests {
             commit.owners.iter().any(|(_, p)| p.as_str() == SERVER_PRINCIPAL)
         };
         assert!(commit_owner_is_server);
+    }
+
+    #[test]
+    fn a_phase_limits_what_participants_may_add() {
+        let mut b = Board::new();
+        b.edit(FACILITATOR, |_d, txn| {
+            let meta = txn.get_or_insert_map("meta");
+            let phases = Any::from(vec![
+                Any::from(std::collections::HashMap::from([
+                    ("id".to_owned(), Any::from("ecriture")),
+                    ("allow".to_owned(), Any::from(vec![Any::from("notes")])),
+                ])),
+                Any::from(std::collections::HashMap::from([("id".to_owned(), Any::from("libre"))])),
+            ]);
+            meta.insert(txn, "phases", phases);
+            meta.insert(txn, "phase", "ecriture");
+        });
+        // Notes may be added; a cluster may not.
+        let out = b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "n1", "Une idée", false));
+        assert!(!denied(&out, PARTICIPANT));
+        let out = b.edit(PARTICIPANT, |_d, txn| {
+            let clusters = txn.get_or_insert_map("clusters");
+            let c = clusters.insert(txn, "c1", MapPrelim::default());
+            c.insert(txn, "type", "cluster");
+        });
+        assert!(denied(&out, PARTICIPANT), "no clusters while writing");
+        {
+            let txn = b.par.transact();
+            assert!(txn.get_map("clusters").is_none_or(|c| c.len(&txn) == 0), "reverted for its author");
+        }
+        // Existing items may still change; the facilitator may add anything.
+        let out = b.edit(PARTICIPANT, |d, txn| {
+            note(d, txn, "n1").insert(txn, "xy", Any::from(vec![Any::from(5.0), Any::from(5.0)]));
+        });
+        assert!(!denied(&out, PARTICIPANT));
+        let out = b.edit(FACILITATOR, |_d, txn| {
+            let clusters = txn.get_or_insert_map("clusters");
+            let c = clusters.insert(txn, "c2", MapPrelim::default());
+            c.insert(txn, "type", "cluster");
+        });
+        assert!(!denied(&out, FACILITATOR));
+        // Next phase without limits: participants add clusters again.
+        b.edit(FACILITATOR, |_d, txn| {
+            txn.get_or_insert_map("meta").insert(txn, "phase", "libre");
+        });
+        let out = b.edit(PARTICIPANT, |_d, txn| {
+            let clusters = txn.get_or_insert_map("clusters");
+            let c = clusters.insert(txn, "c3", MapPrelim::default());
+            c.insert(txn, "type", "cluster");
+        });
+        assert!(!denied(&out, PARTICIPANT));
+    }
+
+    #[test]
+    fn a_phase_change_keeps_a_version_in_the_same_commit() {
+        let mut b = Board::new();
+        b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "n1", "Avant le vote", false));
+        // A participant's attempt is reverted and keeps nothing.
+        let out = b.edit(PARTICIPANT, |_d, txn| {
+            txn.get_or_insert_map("meta").insert(txn, "phase", "vote");
+        });
+        assert!(denied(&out, PARTICIPANT));
+        // Nothing left behind by the revert either: the next commit keeps no version.
+        let doc = b.par.clone();
+        let update = {
+            let mut txn = doc.transact_mut();
+            add_note(&doc, &mut txn, "n2", "Encore", false);
+            txn.encode_update_v1()
+        };
+        let mut out = Vec::new();
+        let len = update.len();
+        b.room
+            .receive(
+                PARTICIPANT,
+                vec![Inbound::Update { update: Update::decode_v1(&update).unwrap(), len }],
+                0,
+                &mut out,
+            )
+            .unwrap();
+        assert!(b.room.take_commit().unwrap().versions.is_empty(), "the revert is no phase change");
+        b.room.committed(&mut out);
+        let mut out = Vec::new();
+        let doc = b.fac.clone();
+        let update = {
+            let mut txn = doc.transact_mut();
+            txn.get_or_insert_map("meta").insert(&mut txn, "phase", "vote");
+            txn.encode_update_v1()
+        };
+        let len = update.len();
+        b.room
+            .receive(
+                FACILITATOR,
+                vec![Inbound::Update { update: Update::decode_v1(&update).unwrap(), len }],
+                0,
+                &mut out,
+            )
+            .unwrap();
+        let commit = b.room.take_commit().unwrap();
+        assert_eq!(commit.updates.len(), 1);
+        assert_eq!(commit.versions.len(), 1, "one version with the phase change");
+        let v = &commit.versions[0];
+        assert_eq!(v.label, "phase:vote");
+        assert_eq!(v.created_by, Principal::new("fanny"));
+        let board = crate::boarddoc::read(&v.state).unwrap();
+        assert_eq!(board.notes.len(), 2);
+        assert_eq!(board.notes[0].text, "Avant le vote");
     }
 }

@@ -92,6 +92,9 @@ const MATRIX: &[Row] = &[
     row("POST",   "/boards/{board_id}/images",                [401, 401, 201, 201, 201, 201, 403, 404, 201, 404, 404]),
     row("GET",    "/boards/{board_id}/images/{image_id}",     [401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     row("POST",   "/boards/{board_id}/suggestions/clusters",  [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
+    row("POST",   "/boards/{board_id}/versions",              [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
+    row("GET",    "/boards/{board_id}/versions",              [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
+    row("GET",    "/boards/{board_id}/versions/{version_id}", [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("POST",   "/boards/{board_id}/invites",               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/invites",               [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("DELETE", "/invites/{invite_token}",                  [401, 401, 204, 204, 204, 403, 403, 404, 403, 404, 404]),
@@ -236,14 +239,16 @@ async fn matrix(server: &TestServer) {
         !b_users.to_string().contains("@a.test"),
         format!("AdminB's user list shows A's users: {b_users}"),
     );
-    let b_audit = c.expect("AdminB reads the audit", "GET", "/audit", w.tok(AdminB), None, 200).await;
+    let b_audit =
+        c.expect("AdminB reads the audit", "GET", "/audit?limit=1000", w.tok(AdminB), None, 200).await;
     for id in [&w.project, &w.board_x, &w.board_y] {
         c.check(
             !b_audit.to_string().contains(id.as_str()),
             format!("AdminB's audit log mentions {id} of tenant A"),
         );
     }
-    let a_audit = c.expect("AdminA reads the audit", "GET", "/audit", w.tok(AdminA), None, 200).await;
+    let a_audit =
+        c.expect("AdminA reads the audit", "GET", "/audit?limit=1000", w.tok(AdminA), None, 200).await;
     for action in [
         "project.create",
         "member.set",
@@ -617,6 +622,19 @@ impl World {
             let board = if destructive { self.fresh_board().await } else { self.board_x.clone() };
             path = path.replace("{board_id}", &board);
         }
+        if path.contains("{version_id}") {
+            let version = expect(
+                self.addr,
+                "AdminA keeps a version of X",
+                "POST",
+                &format!("/boards/{}/versions", self.board_x),
+                self.tok(AdminA),
+                Some(json!({"label": "avant"})),
+                201,
+            )
+            .await;
+            path = path.replace("{version_id}", version["id"].as_str().expect("version id"));
+        }
         if path.contains("{image_id}") {
             let png = tiny_png(u32::try_from(self.next()).unwrap_or(0));
             let up = http_bytes(
@@ -674,6 +692,7 @@ fn request_body(method: &str, path: &str, n: u64, login_email: &str) -> Option<V
         }
         ("PATCH", "/boards/{board_id}") => json!({"title": "Tableau X"}),
         ("POST", "/boards/{board_id}/suggestions/clusters") => json!({}),
+        ("POST", "/boards/{board_id}/versions") => json!({"label": format!("Version {n}")}),
         ("POST", "/boards/{board_id}/invites") => json!({"role": "viewer", "expires_in_secs": 3600}),
         ("POST", "/invites/{invite_token}/accept") => json!({"display_name": format!("Invité {n}")}),
         ("POST", "/users") => {

@@ -11,3 +11,4 @@ mod store;
 mod suggestions;
 mod support;
 mod sync;
+mod versions;

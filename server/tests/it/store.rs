@@ -91,8 +91,13 @@ async fn exercise(store: Arc<dyn Store>) {
     // Two documents of one board and two batches in one group commit.
     let heads = store
         .append(&[
-            Append { key: key.clone(), updates: ups[..10].to_vec(), owners: vec![(42, "alice".into())] },
-            Append { key: other.clone(), updates: ups[..3].to_vec(), owners: vec![] },
+            Append {
+                key: key.clone(),
+                updates: ups[..10].to_vec(),
+                owners: vec![(42, "alice".into())],
+                versions: vec![],
+            },
+            Append { key: other.clone(), updates: ups[..3].to_vec(), owners: vec![], versions: vec![] },
         ])
         .await
         .unwrap();
@@ -102,6 +107,7 @@ async fn exercise(store: Arc<dyn Store>) {
             key: key.clone(),
             updates: ups[10..].to_vec(),
             owners: vec![(42, "mallory".into())],
+            versions: vec![],
         }])
         .await
         .unwrap();
@@ -124,7 +130,15 @@ async fn exercise(store: Arc<dyn Store>) {
 
     // Appends continue after the snapshot; loading is snapshot + tail.
     let (_, more) = updates(35);
-    store.append(&[Append { key: key.clone(), updates: more[30..].to_vec(), owners: vec![] }]).await.unwrap();
+    store
+        .append(&[Append {
+            key: key.clone(),
+            updates: more[30..].to_vec(),
+            owners: vec![],
+            versions: vec![],
+        }])
+        .await
+        .unwrap();
     let tail = store.load(&key).await.unwrap();
     assert_eq!(tail.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![31, 32, 33, 34, 35]);
     assert_eq!(materialise(tail.snapshot.as_ref(), &tail.log).len(), 35);
@@ -148,7 +162,12 @@ async fn concurrent_appends(store: Arc<dyn Store>) {
             tokio::spawn(async move {
                 for u in ups {
                     store
-                        .append(&[Append { key: key.clone(), updates: vec![u], owners: vec![] }])
+                        .append(&[Append {
+                            key: key.clone(),
+                            updates: vec![u],
+                            owners: vec![],
+                            versions: vec![],
+                        }])
                         .await
                         .unwrap();
                 }
