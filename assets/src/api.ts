@@ -28,6 +28,8 @@ export interface Invite {
   revoked_at: number | null
 }
 export interface CreatedInvite { token: string, url: string, invite: Invite }
+/** An account of the organisation (GET /users, tenant admins). */
+export interface TenantUser { id: string, tenant_id: string, email: string, display_name: string, tenant_role: 'admin' | 'member', created_at: number }
 export interface Me { kind: 'user' | 'guest', user: UserInfo | null, guest: GuestInfo | null }
 
 export class ApiError extends Error {
@@ -86,6 +88,12 @@ export const api = {
   invites: (boardId: string) => call<Invite[]>('GET', `/boards/${encodeURIComponent(boardId)}/invites`),
   createInvite: (boardId: string, role: 'editor' | 'viewer', expiresInSecs: number) =>
     call<CreatedInvite>('POST', `/boards/${encodeURIComponent(boardId)}/invites`, { role, expires_in_secs: expiresInSecs }),
+  revokeInvite: (inviteToken: string) => call<void>('DELETE', `/invites/${encodeURIComponent(inviteToken)}`),
+  setMember: (projectId: string, userId: string, role: ProjectRole) =>
+    call<Member>('PUT', `/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(userId)}`, { role }),
+  removeMember: (projectId: string, userId: string) =>
+    call<void>('DELETE', `/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(userId)}`),
+  users: () => call<TenantUser[]>('GET', '/users'),
   acceptInvite: (inviteToken: string, displayName: string) =>
     call<{ token: string, expires_at: number, guest: GuestInfo, board: Board }>(
       'POST', `/invites/${encodeURIComponent(inviteToken)}/accept`, { display_name: displayName }, undefined)

@@ -34,6 +34,7 @@ function render (route: Route): void {
   const fullBleed = route.name === 'board' && session !== null
   if (!fullBleed) app.append(header(route))
   app.append(main, h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite', role: 'status' }))
+  if (!fullBleed) app.append(footer())
   const flash = takeFlash()
   if (flash) main.append(h('p', { class: 'flash', role: 'status' }, flash))
 
@@ -78,6 +79,12 @@ function header (route: Route): HTMLElement {
     h('a', { class: 'brand', href: '/' }, t('app.name')),
     nav,
     right)
+}
+
+/** The foot of every page but the board: the licences of the software the UI bundles. */
+function footer (): HTMLElement {
+  return h('footer', { class: 'app-footer' },
+    h('nav', { 'aria-label': t('footer.label') }, h('a', { href: '/assets/licenses.txt' }, t('footer.licenses'))))
 }
 
 setUnauthenticatedHandler(() => {

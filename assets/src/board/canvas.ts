@@ -13,6 +13,11 @@ export interface View { x: number, y: number, scale: number }
 export interface Rect { x: number, y: number, w: number, h: number }
 
 export const MIN_SCALE = 0.1
+
+/** `a` modulo `n`, in [0, n). */
+function mod (a: number, n: number): number {
+  return ((a % n) + n) % n
+}
 export const MAX_SCALE = 4
 
 /** What a claimed pointer does as it moves. */
@@ -33,6 +38,10 @@ export interface CanvasHooks {
   boxMode: () => boolean
   /** The pointer moved over the board (world coordinates), or left it (null). */
   hover: (point: [number, number] | null) => void
+  /** A lasso (a closed polygon, world coordinates) as it is drawn; `done` on release. */
+  lasso?: (points: Array<[number, number]>, additive: boolean, done: boolean) => void
+  /** Whether drags on the background draw a lasso (any pointer); Alt held does too. */
+  lassoMode?: () => boolean
 }
 
 const TAP_SLOP = 8
@@ -44,7 +53,11 @@ export class Canvas {
   view: View = { x: 0, y: 0, scale: 1 }
   readonly world: HTMLElement
   readonly overlay: HTMLElement
+  /** The dotted background: its own layer, moved by a transform (a pan repaints nothing). */
+  private readonly grid: HTMLElement
+  private gridScale = 0
   private readonly boxEl: HTMLElement
+  private lassoEl: SVGSVGElement | null = null
   private readonly listeners = new Set<() => void>()
   private readonly gestures = new Map<number, Gesture>()
   private readonly touches = new Map<number, { x: number, y: number }>()
@@ -66,7 +79,10 @@ export class Canvas {
     this.boxEl.className = 'selection-box'
     this.boxEl.hidden = true
     this.overlay.append(this.boxEl)
-    el.append(this.world, this.overlay)
+    this.grid = document.createElement('div')
+    this.grid.className = 'grid'
+    this.grid.setAttribute('aria-hidden', 'true')
+    el.append(this.grid, this.world, this.overlay)
     this.listen(el, 'pointerdown', (e) => this.onPointerDownCapture(e as PointerEvent), true)
     this.listen(el, 'pointerdown', (e) => this.onPointerDown(e as PointerEvent))
     this.listen(el, 'pointermove', (e) => this.onPointerMove(e as PointerEvent))
@@ -144,15 +160,31 @@ export class Canvas {
     // Flag the view as moving for a moment (see .canvas.moving in the stylesheet).
     this.el.classList.add('moving')
     clearTimeout(this.movingTimer)
-    this.movingTimer = window.setTimeout(() => this.el.classList.remove('moving'), 200)
+    this.movingTimer = window.setTimeout(() => {
+      this.el.classList.remove('moving')
+      this.settleScale()
+    }, 200)
     const { x, y, scale } = this.view
     this.world.style.transform = `translate(${x}px, ${y}px) scale(${scale})`
     // The dotted background moves with the board, so a pan is visible even on an empty area.
-    const grid = 32 * scale
-    this.el.style.backgroundSize = `${grid}px ${grid}px`
-    this.el.style.backgroundPosition = `${x}px ${y}px`
-    this.el.style.setProperty('--inv-scale', String(1 / scale))
+    // Moved by a transform (modulo one cell): a pan repaints nothing; a zoom repaints only the
+    // grid's layer.
+    const cell = 32 * scale
+    if (cell !== this.gridScale) {
+      this.gridScale = cell
+      this.grid.style.backgroundSize = `${cell}px ${cell}px`
+      this.grid.style.inset = `${-cell}px`
+    }
+    this.grid.style.transform = `translate(${mod(x, cell)}px, ${mod(y, cell)}px)`
+    // --inv-scale (sizes that stay constant on screen) is inherited by every item: changing it
+    // restyles the whole board, so it follows the zoom once the view stops moving.
+    if (!this.el.style.getPropertyValue('--inv-scale')) this.settleScale()
     this.emit()
+  }
+
+  private settleScale (): void {
+    const value = String(1 / this.view.scale)
+    if (this.el.style.getPropertyValue('--inv-scale') !== value) this.el.style.setProperty('--inv-scale', value)
   }
 
   panBy (dx: number, dy: number): void {
@@ -216,13 +248,17 @@ export class Canvas {
     return e.pointerType === 'touch' && performance.now() - this.lastPen < PEN_GRACE_MS
   }
 
-  /** Controls placed over the canvas (zoom buttons) keep their own pointer events. */
+  /** Controls placed over the canvas (zoom buttons, minimap, banners: `.canvas-control`) keep
+   * their own pointer events. */
   private onControl (e: Event): boolean {
-    return (e.target as Element | null)?.closest?.('button, a, input, select, textarea, .zoom-controls') != null
+    return (e.target as Element | null)?.closest?.('button, a, input, select, textarea, .zoom-controls, .canvas-control') != null
   }
 
   private onPointerDownCapture (e: PointerEvent): void {
-    if (e.pointerType === 'pen') this.lastPen = performance.now()
+    if (e.pointerType === 'pen') {
+      this.lastPen = performance.now()
+      this.dropTouches()
+    }
     if (e.pointerType !== 'touch' || this.ignored(e) || this.onControl(e)) return
     this.touches.set(e.pointerId, { x: e.clientX, y: e.clientY })
     if (this.touches.size === 2) {
@@ -240,6 +276,16 @@ export class Canvas {
     }
   }
 
+  /** A pen came down: a palm that landed just before it stops whatever it was doing (a pan). */
+  private dropTouches (): void {
+    for (const id of this.touches.keys()) {
+      this.gestures.get(id)?.cancel()
+      this.gestures.delete(id)
+    }
+    this.touches.clear()
+    this.pinch = null
+  }
+
   private onPointerDown (e: PointerEvent): void {
     if (this.ignored(e) || this.pinch || this.gestures.has(e.pointerId) || this.onControl(e)) return
     const panButton = e.button === 1 || (e.button === 0 && this.spaceHeld)
@@ -251,7 +297,9 @@ export class Canvas {
     this.capture(e)
     const start = { x: e.clientX, y: e.clientY, t: performance.now() }
     let moved = false
-    const boxing = !panButton && (e.pointerType !== 'touch' || this.hooks?.boxMode() === true)
+    const lassoing = !panButton && this.hooks?.lasso !== undefined && (e.altKey || this.hooks.lassoMode?.() === true)
+    const boxing = !panButton && (lassoing || e.pointerType !== 'touch' || this.hooks?.boxMode() === true)
+    const lasso: Array<[number, number]> = []
     let last = { x: e.clientX, y: e.clientY }
     if (!boxing) this.el.classList.add('panning')
     const boxRect = (ev: PointerEvent): Rect => {
@@ -272,6 +320,16 @@ export class Canvas {
       move: (ev) => {
         if (!moved && Math.hypot(ev.clientX - start.x, ev.clientY - start.y) > TAP_SLOP) moved = true
         if (!moved) return
+        if (lassoing) {
+          if (lasso.length === 0 || Math.hypot(ev.clientX - last.x, ev.clientY - last.y) >= 4) {
+            if (lasso.length === 0) lasso.push(this.toWorld(start.x, start.y))
+            lasso.push(this.toWorld(ev.clientX, ev.clientY))
+            this.showLasso(lasso)
+            this.hooks?.lasso?.(lasso, ev.shiftKey, false)
+            last = { x: ev.clientX, y: ev.clientY }
+          }
+          return
+        }
         if (boxing) {
           showBox(ev)
           this.hooks?.box(boxRect(ev), ev.shiftKey, false)
@@ -282,7 +340,10 @@ export class Canvas {
       },
       end: (ev) => {
         this.el.classList.remove('panning')
-        if (boxing && moved) {
+        if (lassoing && moved) {
+          this.showLasso(null)
+          this.hooks?.lasso?.(lasso, ev.shiftKey, true)
+        } else if (boxing && moved) {
           showBox(null)
           this.hooks?.box(boxRect(ev), ev.shiftKey, true)
         }
@@ -291,8 +352,28 @@ export class Canvas {
       cancel: () => {
         this.el.classList.remove('panning')
         showBox(null)
+        this.showLasso(null)
       }
     })
+  }
+
+  /** Draws the lasso being drawn (world points) over the board, or hides it (null). */
+  private showLasso (points: Array<[number, number]> | null): void {
+    if (!points) {
+      if (this.lassoEl) this.lassoEl.style.display = 'none'
+      return
+    }
+    if (!this.lassoEl) {
+      const ns = 'http://www.w3.org/2000/svg'
+      this.lassoEl = document.createElementNS(ns, 'svg')
+      this.lassoEl.setAttribute('class', 'selection-lasso')
+      this.lassoEl.setAttribute('aria-hidden', 'true')
+      this.lassoEl.append(document.createElementNS(ns, 'polygon'))
+      this.overlay.append(this.lassoEl)
+    }
+    const { x, y, scale } = this.view
+    this.lassoEl.style.display = ''
+    this.lassoEl.firstElementChild?.setAttribute('points', points.map(([px, py]) => `${px * scale + x},${py * scale + y}`).join(' '))
   }
 
   private onTap (e: PointerEvent): void {

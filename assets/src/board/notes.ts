@@ -1,27 +1,43 @@
-// Sticky notes on the canvas: rendering from the shared document, and everything one does to
-// them: create (double click / double tap / N), select, drag, resize, edit the text together
-// (Y.Text), colour, bring to front, duplicate, delete; keyboard and screen-reader access.
+// Sticky notes on the canvas: rendering from the shared document, and what one does to a note:
+// create (double click / double tap / N), select, drag, resize, edit the text together
+// (Y.Text), colour, dot votes; keyboard and screen-reader access. The layer implements the
+// ItemLayer contract (items.ts), so selecting, moving, deleting, duplicating, copying and
+// restacking notes together with other items happen in operations.ts and clipboard.ts.
 
 import * as Y from 'yjs'
 import { announce, h } from '../dom'
 import { colorLabel, t } from '../i18n'
 import type { Rect } from './canvas'
 import type { BoardContext } from './context'
+import type { ClipItem, ItemLayer } from './items'
+import { boardTopZ, itemBounds, settle, startDrag } from './operations'
 import {
-  DEFAULT_NOTE_SIZE, isNote, makeNote, MAX_NOTE_SIZE, MIN_NOTE_SIZE, newId, NOTE, noteText, notesOf,
-  readNote, setWH, setXY, zBetween, zCompare, clamp, type NoteColor, type NoteData, type NoteMap
+  clusterTitle, clustersOf, DEFAULT_NOTE_SIZE, isCluster, isNote, makeNote, MAX_NOTE_SIZE, MIN_NOTE_SIZE,
+  newId, NOTE, NOTE_COLORS, noteText, notesOf, readNote, round, setWH, setXY, zBetween, zCompare, clamp,
+  type NoteColor, type NoteData, type NoteMap
 } from './schema'
 import { LOCAL } from './sync'
 import { bindTextarea } from './textbinding'
+import type { Voting } from './voting'
 
 const DOUBLE_TAP_MS = 400
-const DRAG_SLOP = 4
-/** Keyboard moves, in board units (with Shift: five times more). */
+/** Keyboard resizing, in board units (with Shift: five times more). */
 const KEY_STEP = 16
+/** Height of the dot-voting bar at the bottom of a note, board units. */
+const VOTE_BAR = 44
+/** Longest note text taken from the clipboard. */
+const MAX_PASTED_TEXT = 10_000
+/** Coordinates taken from the clipboard stay within this distance of the origin. */
+const MAX_COORD = 10_000_000
 
 interface View {
   el: HTMLElement
   text: HTMLElement
+  votes: HTMLElement | null
+  /** What the vote bar shows, to rebuild it only when that changes. */
+  votesShown: string
+  /** The font size set (--note-font). */
+  font: string
   data: NoteData | null
 }
 
@@ -31,7 +47,8 @@ interface Editing {
   unbind: () => void
 }
 
-export class NotesLayer {
+export class NotesLayer implements ItemLayer {
+  readonly name = 'notes'
   readonly layer: HTMLElement
   private readonly notes: Y.Map<NoteMap>
   private readonly views = new Map<string, View>()
@@ -45,8 +62,10 @@ export class NotesLayer {
   private readonly unobserve: () => void
   /** Colours of other participants' selections, by note id (from presence). */
   private remoteSelections = new Map<string, string>()
+  /** This participant's dots left, as the vote bars last showed it. */
+  private dotsLeft = -1
 
-  constructor (private readonly ctx: BoardContext) {
+  constructor (private readonly ctx: BoardContext, private readonly voting: Voting) {
     this.notes = notesOf(ctx.doc)
     this.layer = h('div', { class: 'notes-layer' })
     ctx.canvas.world.append(this.layer)
@@ -69,10 +88,12 @@ export class NotesLayer {
     for (const id of this.notes.keys()) this.dirty.add(id)
     this.flush()
     ctx.selection.onChange(() => this.renderSelection())
+    voting.onChange(() => this.renderAllVotes())
     this.layer.addEventListener('focusin', (e) => {
       const id = noteIdOf(e.target)
-      if (id && !ctx.selection.has(id) && !(e.target instanceof HTMLTextAreaElement)) ctx.selection.set([id])
+      if (id && !ctx.selection.has(id) && e.target === this.views.get(id)?.el) ctx.selection.set([id])
     })
+    ctx.layers.push(this)
   }
 
   destroy (): void {
@@ -81,7 +102,7 @@ export class NotesLayer {
     cancelAnimationFrame(this.frame)
   }
 
-  /** Called after the set of notes or their content changed (outline, zoom to fit). */
+  /** Called after the notes changed and were rendered (outline, clusters' counts, minimap). */
   onChange (fn: () => void): () => void {
     this.listeners.add(fn)
     return () => this.listeners.delete(fn)
@@ -98,6 +119,12 @@ export class NotesLayer {
 
   element (id: string): HTMLElement | null { return this.views.get(id)?.el ?? null }
 
+  // ---- ItemLayer -------------------------------------------------------------------------
+
+  has (id: string): boolean { return this.views.has(id) }
+
+  ids (): string[] { return [...this.order] }
+
   bounds (ids?: string[]): Rect | null {
     const list = ids ? ids.map((id) => this.get(id)).filter((d): d is NoteData => !!d) : this.all()
     if (list.length === 0) return null
@@ -108,15 +135,78 @@ export class NotesLayer {
     return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }
   }
 
-  /** Notes that intersect a world rectangle. */
-  inRect (r: Rect): string[] {
-    return this.all().filter((n) => n.x < r.x + r.w && n.x + n.w > r.x && n.y < r.y + r.h && n.y + n.h > r.y).map((n) => n.id)
+  /** Notes that intersect a world rectangle (`contained`: lie wholly inside it). */
+  inRect (r: Rect, contained = false): string[] {
+    return this.all().filter((n) => contained
+      ? n.x >= r.x && n.y >= r.y && n.x + n.w <= r.x + r.w && n.y + n.h <= r.y + r.h
+      : n.x < r.x + r.w && n.x + n.w > r.x && n.y < r.y + r.h && n.y + n.h > r.y).map((n) => n.id)
   }
 
-  private topZ (): string | null {
-    const last = this.order.at(-1)
-    const z = last ? this.views.get(last)?.data?.z : undefined
-    return z || null
+  moveBy (ids: string[], dx: number, dy: number): void {
+    for (const id of ids) {
+      const note = this.notes.get(id)
+      // Read from the document, not the view: the caller's transaction may have moved it already.
+      if (isNote(note)) {
+        const d = readNote(id, note)
+        setXY(note, d.x + dx, d.y + dy)
+      }
+    }
+  }
+
+  remove (ids: string[]): void {
+    for (const id of ids) {
+      if (this.editing?.id === id) this.stopEditing()
+      this.notes.delete(id)
+    }
+  }
+
+  copy (ids: string[]): ClipItem[] {
+    const out: ClipItem[] = []
+    for (const id of ids) {
+      const note = this.notes.get(id)
+      if (!isNote(note)) continue
+      const d = readNote(id, note)
+      out.push({
+        layer: this.name,
+        id,
+        data: { x: d.x, y: d.y, w: d.w, h: d.h, color: d.color, text: d.text, z: d.z, parent: d.parent },
+        text: d.text
+      })
+    }
+    return out
+  }
+
+  /** New notes from copies (votes are not copied), on top of everything, in their old order. */
+  paste (items: ClipItem[], dx: number, dy: number, ids?: Map<string, string>): string[] {
+    const copies = items
+      .map((item) => ({ item, note: clipNote(item.data) }))
+      .filter((c): c is { item: ClipItem, note: ClipNote } => c.note !== null)
+      .sort((a, b) => zCompare({ z: a.note.z, id: a.item.id ?? '' }, { z: b.note.z, id: b.item.id ?? '' }))
+    const created: string[] = []
+    let z = boardTopZ(this.ctx)
+    for (const { item, note: c } of copies) {
+      const id = (item.id !== undefined ? ids?.get(item.id) : undefined) ?? newId()
+      if (this.notes.has(id)) continue
+      z = zBetween(z, null)
+      const note = makeNote({ x: c.x + dx, y: c.y + dy, w: c.w, h: c.h, color: c.color ?? this.ctx.noteColor, text: c.text, z, createdBy: this.ctx.participantId })
+      const parent = c.parent !== null ? ids?.get(c.parent) : undefined
+      if (parent) note.set(NOTE.parent, parent)
+      this.notes.set(id, note)
+      created.push(id)
+    }
+    return created
+  }
+
+  zOf (id: string): string | null {
+    const note = this.notes.get(id)
+    if (!isNote(note)) return null
+    const z = note.get(NOTE.z)
+    return typeof z === 'string' ? z : ''
+  }
+
+  setZ (id: string, z: string): void {
+    const note = this.notes.get(id)
+    if (isNote(note)) note.set(NOTE.z, z)
   }
 
   // ---- rendering -------------------------------------------------------------------------
@@ -150,7 +240,9 @@ export class NotesLayer {
     }
     this.dirty.clear()
     if (reorder) this.reorder()
-    this.ctx.selection.retain((id) => this.views.has(id))
+    // A change of this participant's dots changes what every vote bar offers.
+    if (this.voting.open && this.voting.remaining() !== this.dotsLeft) this.renderAllVotes()
+    this.ctx.selection.retain((id) => this.ctx.layers.some((layer) => layer.has(id)))
     for (const fn of this.listeners) fn()
   }
 
@@ -182,7 +274,7 @@ export class NotesLayer {
     el.setAttribute('aria-roledescription', t('note.role'))
     el.addEventListener('pointerdown', (e) => this.onPointerDown(id, e))
     resize.addEventListener('pointerdown', (e) => this.onResizeDown(id, e))
-    const view: View = { el, text, data: null }
+    const view: View = { el, text, votes: null, votesShown: '', font: '', data: null }
     this.views.set(id, view)
     this.layer.append(el)
     return view
@@ -196,12 +288,85 @@ export class NotesLayer {
     if (!prev || prev.w !== d.w) el.style.width = `${d.w}px`
     if (!prev || prev.h !== d.h) el.style.height = `${d.h}px`
     if (!prev || prev.color !== d.color) el.dataset.color = d.color
-    if (!prev || prev.text !== d.text || prev.w !== d.w || prev.h !== d.h) {
+    if (!prev || prev.text !== d.text) {
       if (this.editing?.id !== d.id) v.text.textContent = d.text
-      el.style.setProperty('--note-font', `${fitFontSize(d)}px`)
     }
     el.classList.toggle('empty', d.text.trim() === '')
+    this.renderVotes(v)
     this.label(v)
+  }
+
+  /** The note's font size follows its text, its size and whether the vote bar takes room. */
+  private fitFont (v: View): void {
+    const d = v.data
+    if (!d) return
+    const bar = v.votes && !v.votes.hidden ? VOTE_BAR : 0
+    const font = `${fitFontSize({ text: d.text, w: d.w, h: d.h - bar })}px`
+    if (v.font !== font) {
+      v.font = font
+      v.el.style.setProperty('--note-font', font)
+    }
+  }
+
+  /**
+   * The vote bar: the note's total (unless hidden while voting), and while a vote is open, this
+   * participant's dots with buttons to add and take back one.
+   */
+  private renderVotes (v: View): void {
+    const d = v.data
+    if (!d) return
+    const voting = this.voting
+    const mine = d.votesBy[this.ctx.participantId] ?? 0
+    const canVote = voting.canVote()
+    const total = voting.showTotals() ? d.votes : 0
+    const left = canVote ? voting.remaining() : 0
+    const shown = JSON.stringify([canVote, total, mine, left > 0, t('vote.add')])
+    if (shown !== v.votesShown) {
+      v.votesShown = shown
+      if (!canVote && total === 0) {
+        if (v.votes) v.votes.hidden = true
+      } else {
+        if (!v.votes) {
+          v.votes = h('div', { class: 'note-votes' })
+          v.el.insertBefore(v.votes, v.el.querySelector('.note-resize'))
+        }
+        v.votes.hidden = false
+        v.votes.replaceChildren(...this.voteBar(d.id, total, mine, canVote, left))
+      }
+    }
+    this.fitFont(v)
+  }
+
+  private voteBar (id: string, total: number, mine: number, canVote: boolean, left: number): Node[] {
+    const parts: Node[] = []
+    if (total > 0) {
+      parts.push(h('span', { class: 'note-total', title: t('vote.total', { n: total }) },
+        h('span', { class: 'dot', 'aria-hidden': 'true' }), String(total),
+        h('span', { class: 'visually-hidden' }, ` ${t('vote.totalUnit', { n: total })}`)))
+    }
+    parts.push(h('span', { class: 'note-votes-spacer' }))
+    if (!canVote) return parts
+    const remove = h('button', { type: 'button', class: 'vote-button vote-remove', 'aria-label': t('vote.remove'), title: t('vote.remove') }, '−')
+    remove.disabled = mine === 0
+    remove.addEventListener('click', () => this.voting.remove(id))
+    const mineEl = h('span', { class: 'my-dots', 'aria-hidden': 'true', title: t('vote.mine', { n: mine }) })
+    for (let i = 0; i < Math.min(mine, 3); i++) mineEl.append(h('span', { class: 'dot mine' }))
+    if (mine > 3) mineEl.append(`×${mine}`)
+    const add = h('button', { type: 'button', class: 'vote-button vote-add', 'aria-label': t('vote.add'), title: t('vote.add') }, '+')
+    // Still focusable and clickable when no dot is left: a click says why nothing happens.
+    if (left === 0) add.setAttribute('aria-disabled', 'true')
+    add.addEventListener('click', () => this.voting.add(id))
+    parts.push(remove, mineEl, add)
+    return parts
+  }
+
+  private renderAllVotes (): void {
+    this.dotsLeft = this.voting.open ? this.voting.remaining() : -1
+    for (const v of this.views.values()) {
+      this.renderVotes(v)
+      this.label(v)
+    }
+    this.updateHint()
   }
 
   private label (v: View): void {
@@ -209,18 +374,40 @@ export class NotesLayer {
     if (!d) return
     const text = d.text.trim()
     const parts = [text === '' ? t('note.empty') : excerpt(text, 140), colorLabel(d.color)]
+    const cluster = d.parent !== null ? clustersOf(this.ctx.doc).get(d.parent) : undefined
+    if (isCluster(cluster)) {
+      const title = clusterTitle(cluster)?.toString().trim() || t('cluster.untitled')
+      parts.push(t('note.inCluster', { title: excerpt(title, 60) }))
+    }
+    if (this.voting.showTotals() && d.votes > 0) parts.push(t('vote.total', { n: d.votes }))
+    const mine = d.votesBy[this.ctx.participantId] ?? 0
+    if (this.voting.open && mine > 0) parts.push(t('vote.mine', { n: mine }))
     if (this.ctx.selection.has(d.id)) parts.push(t('note.selected'))
-    v.el.setAttribute('aria-label', parts.join(', '))
+    const label = parts.join(', ')
+    if (v.el.getAttribute('aria-label') !== label) v.el.setAttribute('aria-label', label)
+  }
+
+  /** Re-labels the given notes (all by default): a cluster's title changed. */
+  refreshLabels (ids?: string[]): void {
+    for (const id of ids ?? this.order) {
+      const v = this.views.get(id)
+      if (v) this.label(v)
+    }
+  }
+
+  private updateHint (): void {
+    const hint = document.getElementById(this.hintId)
+    if (hint) hint.textContent = this.voting.canVote() ? `${t('note.keyboardHint')} ${t('note.voteHint')}` : t('note.keyboardHint')
   }
 
   /** Re-labels every note (language change). */
   relabel (): void {
     for (const v of this.views.values()) {
       v.el.setAttribute('aria-roledescription', t('note.role'))
+      this.renderVotes(v)
       this.label(v)
     }
-    const hint = document.getElementById(this.hintId)
-    if (hint) hint.textContent = t('note.keyboardHint')
+    this.updateHint()
   }
 
   private renderSelection (): void {
@@ -270,7 +457,9 @@ export class NotesLayer {
     const [w, hgt] = DEFAULT_NOTE_SIZE
     this.ctx.undo.stopCapturing()
     this.transact(() => {
-      this.notes.set(id, makeNote({ x: x - w / 2, y: y - hgt / 2, z: zBetween(this.topZ(), null), color: this.ctx.noteColor, createdBy: this.ctx.participantId }))
+      this.notes.set(id, makeNote({ x: x - w / 2, y: y - hgt / 2, z: zBetween(boardTopZ(this.ctx), null), color: this.ctx.noteColor, createdBy: this.ctx.participantId }))
+      // A note made inside a cluster belongs to it.
+      settle(this.ctx, [id])
     })
     this.ctx.undo.stopCapturing()
     this.ctx.selection.set([id])
@@ -280,84 +469,29 @@ export class NotesLayer {
     return id
   }
 
-  deleteSelected (): void {
+  resizeSelected (dw: number, dh: number): boolean {
     const ids = this.ctx.selection.list().filter((id) => this.views.has(id))
-    if (ids.length === 0 || this.refuse()) return
-    this.ctx.undo.stopCapturing()
-    this.transact(() => { for (const id of ids) this.notes.delete(id) })
-    this.ctx.selection.clear()
-    this.ctx.canvas.el.focus({ preventScroll: true })
-    announce(t('note.deleted', { n: ids.length }))
-  }
-
-  moveSelected (dx: number, dy: number): void {
-    const ids = this.ctx.selection.list()
-    if (ids.length === 0 || this.refuse()) return
-    this.transact(() => {
-      for (const id of ids) {
-        const note = this.notes.get(id)
-        const d = this.get(id)
-        if (note && d) setXY(note, d.x + dx, d.y + dy)
-      }
-    })
-    const b = this.bounds(ids)
-    if (b) this.ctx.canvas.reveal(b)
-  }
-
-  resizeSelected (dw: number, dh: number): void {
-    const ids = this.ctx.selection.list()
-    if (ids.length === 0 || this.refuse()) return
+    if (ids.length === 0 || this.refuse()) return false
     this.transact(() => {
       for (const id of ids) {
         const note = this.notes.get(id)
         const d = this.get(id)
         if (note && d) setWH(note, d.w + dw, d.h + dh)
       }
+      settle(this.ctx, ids)
     })
+    return true
   }
 
-  colorSelected (color: NoteColor): void {
+  /** Colours the selected notes (and remembers the colour for the next notes). Returns how many. */
+  colorSelected (color: NoteColor): number {
     this.ctx.noteColor = color
-    const ids = this.ctx.selection.list()
-    if (ids.length === 0 || this.refuse()) return
+    const ids = this.ctx.selection.list().filter((id) => this.views.has(id))
+    if (ids.length === 0 || this.refuse()) return 0
     this.ctx.undo.stopCapturing()
     this.transact(() => { for (const id of ids) this.notes.get(id)?.set(NOTE.color, color) })
     announce(t('note.colored', { color: colorLabel(color) }))
-  }
-
-  bringToFront (): void {
-    const ids = this.ctx.selection.list().map((id) => this.get(id)).filter((d): d is NoteData => !!d).sort(zCompare).map((d) => d.id)
-    if (ids.length === 0 || this.refuse()) return
-    this.ctx.undo.stopCapturing()
-    this.transact(() => {
-      let z = this.topZ()
-      for (const id of ids) {
-        z = zBetween(z, null)
-        this.notes.get(id)?.set(NOTE.z, z)
-      }
-    })
-  }
-
-  duplicateSelected (): void {
-    const sources = this.ctx.selection.list().map((id) => this.get(id)).filter((d): d is NoteData => !!d).sort(zCompare)
-    if (sources.length === 0 || this.refuse()) return
-    const created: string[] = []
-    this.ctx.undo.stopCapturing()
-    this.transact(() => {
-      let z = this.topZ()
-      for (const d of sources) {
-        z = zBetween(z, null)
-        const id = newId()
-        created.push(id)
-        this.notes.set(id, makeNote({ x: d.x + 24, y: d.y + 24, w: d.w, h: d.h, color: d.color, text: d.text, z, createdBy: this.ctx.participantId }))
-      }
-    })
-    this.ctx.selection.set(created)
-    announce(t('note.duplicated', { n: created.length }))
-  }
-
-  selectAll (): void {
-    this.ctx.selection.set(this.order)
+    return ids.length
   }
 
   // ---- editing ---------------------------------------------------------------------------
@@ -420,70 +554,21 @@ export class NotesLayer {
   // ---- pointer ---------------------------------------------------------------------------
 
   private onPointerDown (id: string, e: PointerEvent): void {
-    const canvas = this.ctx.canvas
-    if (e.button !== 0 || canvas.spacePanning || this.editing?.id === id) return
-    const sel = this.ctx.selection
-    if (e.shiftKey || e.ctrlKey || e.metaKey) sel.toggle(id)
-    else if (!sel.has(id)) sel.set([id])
+    if (this.editing?.id === id || (e.target as Element | null)?.closest?.('button')) return
     const view = this.views.get(id)
-    const editable = this.ctx.canEdit()
-    const movers = sel.has(id) ? sel.list() : []
-    const starts = new Map(movers.map((m) => [m, this.get(m)]).filter((p): p is [string, NoteData] => !!p[1]))
-    const sx = e.clientX
-    const sy = e.clientY
-    let moved = false
-    let pending: { dx: number, dy: number } | null = null
-    let frame = 0
-    const apply = (): void => {
-      frame = 0
-      if (!pending) return
-      const { dx, dy } = pending
-      pending = null
-      this.transact(() => {
-        for (const [m, d] of starts) {
-          const note = this.notes.get(m)
-          if (note) setXY(note, d.x + dx, d.y + dy)
-        }
-      })
-    }
-    const claimed = canvas.claim(e, {
-      move: (ev) => {
-        if (!editable) return
-        if (!moved && Math.hypot(ev.clientX - sx, ev.clientY - sy) < DRAG_SLOP) return
-        if (!moved) {
-          moved = true
-          this.ctx.undo.stopCapturing()
-          view?.el.classList.add('dragging')
-        }
-        const s = canvas.view.scale
-        pending = { dx: (ev.clientX - sx) / s, dy: (ev.clientY - sy) / s }
-        if (!frame) frame = requestAnimationFrame(apply)
-      },
-      end: () => {
-        cancelAnimationFrame(frame)
-        apply()
-        view?.el.classList.remove('dragging')
-        if (moved) {
-          this.ctx.undo.stopCapturing()
-          return
-        }
+    const claimed = startDrag(this.ctx, id, e, {
+      element: view?.el,
+      onTap: () => {
         const now = performance.now()
         if (this.lastTap?.id === id && now - this.lastTap.t < DOUBLE_TAP_MS) {
           this.lastTap = null
-          if (editable) this.startEditing(id)
+          if (this.ctx.canEdit()) this.startEditing(id)
         } else {
           this.lastTap = { id, t: now }
         }
-      },
-      cancel: () => {
-        cancelAnimationFrame(frame)
-        view?.el.classList.remove('dragging')
       }
     })
-    if (claimed) {
-      e.preventDefault()
-      view?.el.focus({ preventScroll: true })
-    }
+    if (claimed) view?.el.focus({ preventScroll: true })
   }
 
   private onResizeDown (id: string, e: PointerEvent): void {
@@ -502,6 +587,12 @@ export class NotesLayer {
       if (next) this.transact(() => setWH(note, next![0], next![1]))
       next = null
     }
+    const finish = (): void => {
+      cancelAnimationFrame(frame)
+      apply()
+      this.transact(() => settle(this.ctx, [id]))
+      this.ctx.undo.stopCapturing()
+    }
     this.ctx.undo.stopCapturing()
     if (this.ctx.canvas.claim(e, {
       move: (ev) => {
@@ -509,46 +600,75 @@ export class NotesLayer {
         next = [clamp(d.w + (ev.clientX - sx) / s, MIN_NOTE_SIZE[0], MAX_NOTE_SIZE[0]), clamp(d.h + (ev.clientY - sy) / s, MIN_NOTE_SIZE[1], MAX_NOTE_SIZE[1])]
         if (!frame) frame = requestAnimationFrame(apply)
       },
-      end: () => { cancelAnimationFrame(frame); apply(); this.ctx.undo.stopCapturing() },
-      cancel: () => cancelAnimationFrame(frame)
+      end: finish,
+      cancel: finish
     })) e.preventDefault()
   }
 
   // ---- keyboard --------------------------------------------------------------------------
 
-  /** Keys on the board outside text fields; returns true when handled. */
+  /**
+   * Notes' own keys on the board (outside text fields): Enter / F2 edit, N adds a note, Alt +
+   * arrows resize, D / Shift+D add or take back a dot (while a vote is open). Returns true when handled. Moving,
+   * deleting, duplicating and the rest are operations.ts (any item).
+   */
   handleKey (e: KeyboardEvent): boolean {
     const focusedId = noteIdOf(e.target)
-    const step = e.shiftKey ? KEY_STEP * 5 : KEY_STEP
-    const arrows: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }
     const mod = e.ctrlKey || e.metaKey
-    if (e.key in arrows && this.ctx.selection.size > 0 && !mod) {
+    const key = e.key.toLowerCase()
+    const arrows: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }
+    if (e.key in arrows && e.altKey && !mod) {
+      const step = e.shiftKey ? KEY_STEP * 5 : KEY_STEP
       const [dx, dy] = arrows[e.key]
-      if (e.altKey) this.resizeSelected(dx * step, dy * step)
-      else this.moveSelected(dx * step, dy * step)
-      return true
+      return this.resizeSelected(dx * step, dy * step)
     }
     if ((e.key === 'Enter' || e.key === 'F2') && focusedId) {
       this.startEditing(focusedId)
       return true
     }
-    if ((e.key === 'Delete' || e.key === 'Backspace') && this.ctx.selection.size > 0) {
-      this.deleteSelected()
+    if (!mod && !e.altKey && key === 'd') {
+      const selected = this.ctx.selection.list().filter((id) => this.views.has(id))
+      const target = focusedId ?? (selected.length === 1 ? selected[0] : null)
+      if (!target) return false
+      if (e.shiftKey) this.voting.remove(target)
+      else this.voting.add(target)
       return true
     }
-    if (e.key === 'Escape' && this.ctx.selection.size > 0) {
-      this.ctx.selection.clear()
-      this.ctx.canvas.el.focus({ preventScroll: true })
-      return true
-    }
-    if (mod && e.key.toLowerCase() === 'a') { this.selectAll(); return true }
-    if (mod && e.key.toLowerCase() === 'd') { this.duplicateSelected(); return true }
-    if (!mod && !e.altKey && e.key.toLowerCase() === 'n') {
+    if (!mod && !e.altKey && key === 'n') {
       const [x, y] = this.ctx.canvas.center()
       this.create(x, y)
       return true
     }
     return false
+  }
+
+  /** Reveals a note and focuses it (the outline). */
+  focus (id: string): void {
+    const d = this.get(id)
+    if (!d) return
+    this.ctx.selection.set([id])
+    this.ctx.canvas.reveal(itemBounds(this.ctx, [id]) ?? { x: d.x, y: d.y, w: d.w, h: d.h }, 64)
+    this.element(id)?.focus({ preventScroll: true })
+  }
+}
+
+interface ClipNote { x: number, y: number, w: number, h: number, color: NoteColor | null, text: string, z: string, parent: string | null }
+
+/** Reads a note copied to the clipboard (from any board or program): null when unusable. */
+function clipNote (data: unknown): ClipNote | null {
+  if (!data || typeof data !== 'object') return null
+  const d = data as Record<string, unknown>
+  const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback)
+  const coord = (v: unknown): number => round(clamp(num(v, 0), -MAX_COORD, MAX_COORD))
+  return {
+    x: coord(d.x),
+    y: coord(d.y),
+    w: clamp(num(d.w, DEFAULT_NOTE_SIZE[0]), MIN_NOTE_SIZE[0], MAX_NOTE_SIZE[0]),
+    h: clamp(num(d.h, DEFAULT_NOTE_SIZE[1]), MIN_NOTE_SIZE[1], MAX_NOTE_SIZE[1]),
+    color: (NOTE_COLORS as readonly unknown[]).includes(d.color) ? d.color as NoteColor : null,
+    text: typeof d.text === 'string' ? d.text.slice(0, MAX_PASTED_TEXT) : '',
+    z: typeof d.z === 'string' ? d.z : '',
+    parent: typeof d.parent === 'string' ? d.parent : null
   }
 }
 

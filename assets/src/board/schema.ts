@@ -23,7 +23,12 @@ export const ROOT = {
 /** Keys of doc.getMap('meta'). */
 export const META = {
   schema: 'schema',
-  kind: 'kind'
+  kind: 'kind',
+  // Dot voting (docs/board-schema.md, meta): the budget, whether a vote is open, whether its
+  // totals are hidden while it is open.
+  votesPerParticipant: 'votesPerParticipant',
+  votingOpen: 'votingOpen',
+  votesHidden: 'votesHidden'
 } as const
 
 /** Keys of one note (a Y.Map in doc.getMap('notes')). */
@@ -65,6 +70,8 @@ export interface NoteData {
   z: string
   parent: string | null
   votes: number
+  /** Dots per participant id (only positive counts). */
+  votesBy: Record<string, number>
   createdBy: string
   createdAt: number
 }
@@ -99,7 +106,13 @@ export function readNote (id: string, note: NoteMap): NoteData {
   const color = note.get(NOTE.color)
   const votes = note.get(NOTE.votes)
   let voteCount = 0
-  if (votes instanceof Y.Map) for (const n of votes.values()) voteCount += finite(n, 0)
+  const votesBy: Record<string, number> = {}
+  if (votes instanceof Y.Map) {
+    for (const [who, n] of votes.entries()) {
+      const dots = dotCount(n)
+      if (dots > 0) { votesBy[who] = dots; voteCount += dots }
+    }
+  }
   const z = note.get(NOTE.z)
   const parent = note.get(NOTE.parent)
   return {
@@ -113,6 +126,7 @@ export function readNote (id: string, note: NoteMap): NoteData {
     z: typeof z === 'string' ? z : '',
     parent: typeof parent === 'string' ? parent : null,
     votes: voteCount,
+    votesBy,
     createdBy: String(note.get(NOTE.createdBy) ?? ''),
     createdAt: finite(note.get(NOTE.createdAt), 0)
   }
@@ -172,6 +186,297 @@ export function newId (): string {
   return crypto.randomUUID()
 }
 
+// ---- drawing: strokes, shapes, frames ---------------------------------------------------------
+// docs/board-schema.md, sections `strokes`, `shapes` and `frames`.
+
+/** Ink colours of strokes, shape outlines, arrows and labels, by name (themes pick the shade). */
+export const INK_COLORS = ['black', 'blue', 'red', 'green', 'orange', 'violet'] as const
+export type InkColor = typeof INK_COLORS[number]
+export const DEFAULT_INK: InkColor = 'black'
+/** Stroke widths offered by the UI (board units); any positive width is read. */
+export const STROKE_WIDTHS = [2, 4, 8, 16] as const
+export const DEFAULT_STROKE_WIDTH = 4
+/** Outline width of rectangles, ellipses and arrows when the item does not say. */
+export const DEFAULT_SHAPE_WIDTH = 3
+
+/** Keys of one stroke (a Y.Map in doc.getMap('strokes')). */
+export const STROKE = {
+  type: 'type',
+  points: 'points',
+  xy: 'xy',
+  color: 'color',
+  width: 'width',
+  pressure: 'pressure',
+  z: 'z',
+  createdBy: 'createdBy',
+  createdAt: 'createdAt'
+} as const
+export const STROKE_TYPE = 'stroke'
+/** Stored points are integers: tenths of a unit relative to `xy`, pressure in percent. */
+export const POINT_SCALE = 10
+
+/** Keys of one shape (a Y.Map in doc.getMap('shapes')); which apply depends on `type`. */
+export const SHAPE = {
+  type: 'type',
+  xy: 'xy',
+  wh: 'wh',
+  color: 'color',
+  fill: 'fill',
+  width: 'width',
+  text: 'text',
+  from: 'from',
+  to: 'to',
+  asset: 'asset',
+  name: 'name',
+  z: 'z',
+  createdBy: 'createdBy',
+  createdAt: 'createdAt'
+} as const
+export const SHAPE_TYPES = ['rect', 'ellipse', 'label', 'arrow', 'image'] as const
+export type ShapeType = typeof SHAPE_TYPES[number]
+
+/** Keys of one frame (a Y.Map in doc.getMap('frames')). */
+export const FRAME = {
+  type: 'type',
+  title: 'title',
+  xy: 'xy',
+  wh: 'wh',
+  z: 'z',
+  createdBy: 'createdBy',
+  createdAt: 'createdAt'
+} as const
+export const FRAME_TYPE = 'frame'
+
+export const MIN_SHAPE_SIZE = 8
+export const MAX_SHAPE_SIZE = 20000
+export const DEFAULT_LABEL_SIZE: [number, number] = [320, 64]
+export const DEFAULT_FRAME_SIZE: [number, number] = [800, 600]
+export const MIN_FRAME_SIZE: [number, number] = [160, 120]
+
+export type ItemMap = Y.Map<unknown>
+
+export function strokesOf (doc: Y.Doc): Y.Map<ItemMap> { return doc.getMap<ItemMap>(ROOT.strokes) }
+export function shapesOf (doc: Y.Doc): Y.Map<ItemMap> { return doc.getMap<ItemMap>(ROOT.shapes) }
+export function framesOf (doc: Y.Doc): Y.Map<ItemMap> { return doc.getMap<ItemMap>(ROOT.frames) }
+
+/** An ink colour read defensively (unknown: the default). */
+export const ink = (v: unknown): InkColor => (INK_COLORS as readonly unknown[]).includes(v) ? v as InkColor : DEFAULT_INK
+/** A stroke width read defensively. */
+export const strokeWidth = (v: unknown): number => clamp(positive(v, DEFAULT_STROKE_WIDTH), 0.5, 200)
+const positive = (v: unknown, fallback: number): number => { const n = finite(v, fallback); return n > 0 ? n : fallback }
+const zOfMap = (m: ItemMap): string => { const z = m.get('z'); return typeof z === 'string' ? z : '' }
+
+export interface StrokeData {
+  id: string
+  /** Origin: the stored points are relative to it. */
+  x: number
+  y: number
+  /** Points relative to the origin, as [dx, dy, pressure (0–1)], in board units. */
+  points: Array<[number, number, number]>
+  color: InkColor
+  width: number
+  /** Whether the pressures come from the device (a pen); otherwise renderers simulate them. */
+  pressure: boolean
+  z: string
+}
+
+export function isStroke (value: unknown): value is ItemMap {
+  return value instanceof Y.Map && value.get(STROKE.type) === STROKE_TYPE
+}
+
+export function readStroke (id: string, m: ItemMap): StrokeData {
+  const [x, y] = pair(m.get(STROKE.xy), [0, 0])
+  const raw = m.get(STROKE.points)
+  const flat = raw instanceof Y.Array ? raw.toArray() as unknown[] : []
+  const points: Array<[number, number, number]> = []
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const px = flat[i]
+    const py = flat[i + 1]
+    if (typeof px !== 'number' || typeof py !== 'number' || !Number.isFinite(px) || !Number.isFinite(py)) continue
+    points.push([px / POINT_SCALE, py / POINT_SCALE, clamp(finite(flat[i + 2], 50), 0, 100) / 100])
+  }
+  return {
+    id,
+    x,
+    y,
+    points,
+    color: ink(m.get(STROKE.color)),
+    width: strokeWidth(m.get(STROKE.width)),
+    pressure: m.get(STROKE.pressure) === true,
+    z: zOfMap(m)
+  }
+}
+
+/** Packs a point (absolute board units, pressure 0–1) relative to a stroke's origin. */
+export function packPoint (origin: [number, number], x: number, y: number, pressure: number): [number, number, number] {
+  return [
+    Math.round((x - origin[0]) * POINT_SCALE),
+    Math.round((y - origin[1]) * POINT_SCALE),
+    Math.round(clamp(pressure, 0, 1) * 100)
+  ]
+}
+
+export interface NewStroke {
+  origin: [number, number]
+  color: InkColor
+  width: number
+  pressure: boolean
+  z: string
+  createdBy: string
+  /** Packed points (see packPoint). */
+  points?: number[]
+}
+
+export function makeStroke (init: NewStroke, now = Date.now()): ItemMap {
+  const m = new Y.Map<unknown>()
+  const points = new Y.Array<number>()
+  if (init.points?.length) points.push(init.points)
+  m.set(STROKE.type, STROKE_TYPE)
+  m.set(STROKE.points, points)
+  m.set(STROKE.xy, [round(init.origin[0]), round(init.origin[1])])
+  m.set(STROKE.color, init.color)
+  m.set(STROKE.width, init.width)
+  m.set(STROKE.pressure, init.pressure)
+  m.set(STROKE.z, init.z)
+  m.set(STROKE.createdBy, init.createdBy)
+  m.set(STROKE.createdAt, now)
+  return m
+}
+
+/** One end of an arrow: attached to an item (follows it) or free. */
+export type ArrowEnd = { id: string } | { xy: [number, number] }
+
+export function readArrowEnd (v: unknown): ArrowEnd {
+  if (v && typeof v === 'object') {
+    const o = v as { id?: unknown, xy?: unknown }
+    if (typeof o.id === 'string' && o.id !== '') return { id: o.id }
+    if (Array.isArray(o.xy)) return { xy: pair(o.xy, [0, 0]) }
+  }
+  return { xy: [0, 0] }
+}
+
+interface ShapeBase { id: string, z: string, color: InkColor }
+export interface BoxShapeData extends ShapeBase { type: 'rect' | 'ellipse', x: number, y: number, w: number, h: number, fill: InkColor | null, width: number }
+export interface LabelData extends ShapeBase { type: 'label', x: number, y: number, w: number, h: number, text: string }
+export interface ImageShapeData extends ShapeBase { type: 'image', x: number, y: number, w: number, h: number, asset: string, name: string }
+export interface ArrowData extends ShapeBase { type: 'arrow', from: ArrowEnd, to: ArrowEnd, width: number }
+export type ShapeData = BoxShapeData | LabelData | ImageShapeData | ArrowData
+
+export function isShape (value: unknown): value is ItemMap {
+  return value instanceof Y.Map && (SHAPE_TYPES as readonly unknown[]).includes(value.get(SHAPE.type))
+}
+
+export function shapeText (m: ItemMap): Y.Text | null {
+  const text = m.get(SHAPE.text)
+  return text instanceof Y.Text ? text : null
+}
+
+/** Reads a shape defensively; null when its type is unknown. */
+export function readShape (id: string, m: ItemMap): ShapeData | null {
+  const type = m.get(SHAPE.type)
+  const z = zOfMap(m)
+  const color = ink(m.get(SHAPE.color))
+  if (type === 'arrow') {
+    return { id, type, z, color, from: readArrowEnd(m.get(SHAPE.from)), to: readArrowEnd(m.get(SHAPE.to)), width: clamp(positive(m.get(SHAPE.width), DEFAULT_SHAPE_WIDTH), 0.5, 100) }
+  }
+  const [x, y] = pair(m.get(SHAPE.xy), [0, 0])
+  const [w0, h0] = pair(m.get(SHAPE.wh), [160, 120])
+  const w = clamp(w0, MIN_SHAPE_SIZE, MAX_SHAPE_SIZE)
+  const h = clamp(h0, MIN_SHAPE_SIZE, MAX_SHAPE_SIZE)
+  if (type === 'rect' || type === 'ellipse') {
+    const fill = m.get(SHAPE.fill)
+    return { id, type, z, color, x, y, w, h, fill: fill == null ? null : ink(fill), width: clamp(positive(m.get(SHAPE.width), DEFAULT_SHAPE_WIDTH), 0.5, 100) }
+  }
+  if (type === 'label') return { id, type, z, color, x, y, w, h, text: shapeText(m)?.toString() ?? '' }
+  if (type === 'image') {
+    const asset = m.get(SHAPE.asset)
+    const name = m.get(SHAPE.name)
+    return { id, type, z, color, x, y, w, h, asset: typeof asset === 'string' ? asset : '', name: typeof name === 'string' ? name : '' }
+  }
+  return null
+}
+
+/** What makeShape needs: the shape's own keys (plain values; `text` as a string). */
+export type NewShape =
+  | { type: 'rect' | 'ellipse', x: number, y: number, w: number, h: number, color: InkColor, fill: InkColor | null, width: number }
+  | { type: 'label', x: number, y: number, w: number, h: number, color: InkColor, text?: string }
+  | { type: 'image', x: number, y: number, w: number, h: number, asset: string, name: string }
+  | { type: 'arrow', from: ArrowEnd, to: ArrowEnd, color: InkColor, width: number }
+
+export function makeShape (init: NewShape & { z: string, createdBy: string }, now = Date.now()): ItemMap {
+  const m = new Y.Map<unknown>()
+  m.set(SHAPE.type, init.type)
+  if (init.type === 'arrow') {
+    m.set(SHAPE.from, roundEnd(init.from))
+    m.set(SHAPE.to, roundEnd(init.to))
+    m.set(SHAPE.color, init.color)
+    m.set(SHAPE.width, init.width)
+  } else {
+    m.set(SHAPE.xy, [round(init.x), round(init.y)])
+    m.set(SHAPE.wh, [round(init.w), round(init.h)])
+    if (init.type === 'label') {
+      const text = new Y.Text()
+      if (init.text) text.insert(0, init.text)
+      m.set(SHAPE.text, text)
+      m.set(SHAPE.color, init.color)
+    } else if (init.type === 'image') {
+      m.set(SHAPE.asset, init.asset)
+      m.set(SHAPE.name, init.name)
+    } else {
+      m.set(SHAPE.color, init.color)
+      m.set(SHAPE.fill, init.fill)
+      m.set(SHAPE.width, init.width)
+    }
+  }
+  m.set(SHAPE.z, init.z)
+  m.set(SHAPE.createdBy, init.createdBy)
+  m.set(SHAPE.createdAt, now)
+  return m
+}
+
+export function roundEnd (end: ArrowEnd): ArrowEnd {
+  return 'id' in end ? { id: end.id } : { xy: [round(end.xy[0]), round(end.xy[1])] }
+}
+
+export interface FrameData { id: string, title: string, x: number, y: number, w: number, h: number, z: string }
+
+export function isFrame (value: unknown): value is ItemMap {
+  return value instanceof Y.Map && value.get(FRAME.type) === FRAME_TYPE
+}
+
+export function frameTitle (m: ItemMap): Y.Text | null {
+  const title = m.get(FRAME.title)
+  return title instanceof Y.Text ? title : null
+}
+
+export function readFrame (id: string, m: ItemMap): FrameData {
+  const [x, y] = pair(m.get(FRAME.xy), [0, 0])
+  const [w, h] = pair(m.get(FRAME.wh), DEFAULT_FRAME_SIZE)
+  return {
+    id,
+    title: frameTitle(m)?.toString() ?? '',
+    x,
+    y,
+    w: clamp(w, MIN_FRAME_SIZE[0], MAX_SHAPE_SIZE),
+    h: clamp(h, MIN_FRAME_SIZE[1], MAX_SHAPE_SIZE),
+    z: zOfMap(m)
+  }
+}
+
+export function makeFrame (init: { x: number, y: number, w: number, h: number, title?: string, z: string, createdBy: string }, now = Date.now()): ItemMap {
+  const m = new Y.Map<unknown>()
+  const title = new Y.Text()
+  if (init.title) title.insert(0, init.title)
+  m.set(FRAME.type, FRAME_TYPE)
+  m.set(FRAME.title, title)
+  m.set(FRAME.xy, [round(init.x), round(init.y)])
+  m.set(FRAME.wh, [round(init.w), round(init.h)])
+  m.set(FRAME.z, init.z)
+  m.set(FRAME.createdBy, init.createdBy)
+  m.set(FRAME.createdAt, now)
+  return m
+}
+
 // ---- z-order: fractional index strings ------------------------------------------------------
 // A z key is a non-empty string of base-62 digits read as a fraction in (0, 1), compared as
 // plain strings (ordinal, like JavaScript's < on ASCII). zBetween(a, b) returns a key strictly
@@ -209,4 +514,156 @@ export function zBetween (a: string | null, b: string | null): string {
 export function zCompare (a: { z: string, id: string }, b: { z: string, id: string }): number {
   if (a.z !== b.z) return a.z < b.z ? -1 : 1
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+/** Whether nothing can be placed below `key` (it is empty or all zeros: the fraction 0). */
+export function zIsBottom (key: string): boolean {
+  return /^0*$/.test(key)
+}
+
+// ---- dot voting -------------------------------------------------------------------------------
+// docs/board-schema.md: `meta.votesPerParticipant`, `meta.votingOpen`, `meta.votesHidden`, and
+// each note's `votes` map (participant id → their dots on that note).
+
+export const DEFAULT_VOTES_PER_PARTICIPANT = 5
+export const MAX_VOTES_PER_PARTICIPANT = 99
+
+export interface VotingSettings {
+  /** Dots each participant may place on the board. */
+  budget: number
+  /** Whether a vote is open (participants place and take back dots). */
+  open: boolean
+  /** Whether totals are hidden while the vote is open (each sees only their own dots). */
+  hidden: boolean
+}
+
+/** A participant's dots on one note, read defensively (a whole number, 0 when absent). */
+export function dotCount (v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), MAX_VOTES_PER_PARTICIPANT) : 0
+}
+
+export function readVoting (meta: Y.Map<unknown>): VotingSettings {
+  const budget = meta.get(META.votesPerParticipant)
+  return {
+    budget: typeof budget === 'number' && Number.isFinite(budget)
+      ? clamp(Math.round(budget), 1, MAX_VOTES_PER_PARTICIPANT)
+      : DEFAULT_VOTES_PER_PARTICIPANT,
+    open: meta.get(META.votingOpen) === true,
+    hidden: meta.get(META.votesHidden) === true
+  }
+}
+
+/** A note's votes map; created (inside the caller's transaction) if a client made the note without one. */
+export function noteVotes (note: NoteMap): Y.Map<number> {
+  const votes = note.get(NOTE.votes)
+  if (votes instanceof Y.Map) return votes as Y.Map<number>
+  const fresh = new Y.Map<number>()
+  note.set(NOTE.votes, fresh)
+  return fresh
+}
+
+// ---- clusters ---------------------------------------------------------------------------------
+// docs/board-schema.md, section `clusters`. Membership is stored on the note (`note.parent`).
+
+export const CLUSTER = {
+  type: 'type',
+  title: 'title',
+  xy: 'xy',
+  wh: 'wh',
+  color: 'color',
+  z: 'z',
+  collapsed: 'collapsed',
+  createdBy: 'createdBy',
+  createdAt: 'createdAt'
+} as const
+export const CLUSTER_TYPE = 'cluster'
+export const DEFAULT_CLUSTER_COLOR: NoteColor = 'blue'
+export const DEFAULT_CLUSTER_SIZE: [number, number] = [480, 360]
+export const MIN_CLUSTER_SIZE: [number, number] = [200, 140]
+export const MAX_CLUSTER_SIZE: [number, number] = [20000, 20000]
+
+export type ClusterMap = Y.Map<unknown>
+
+export interface ClusterData {
+  id: string
+  title: string
+  x: number
+  y: number
+  w: number
+  h: number
+  color: NoteColor
+  z: string
+  createdBy: string
+  createdAt: number
+}
+
+export function clustersOf (doc: Y.Doc): Y.Map<ClusterMap> {
+  return doc.getMap<ClusterMap>(ROOT.clusters)
+}
+
+export function isCluster (value: unknown): value is ClusterMap {
+  return value instanceof Y.Map && value.get(CLUSTER.type) === CLUSTER_TYPE
+}
+
+export function clusterTitle (cluster: ClusterMap): Y.Text | null {
+  const title = cluster.get(CLUSTER.title)
+  return title instanceof Y.Text ? title : null
+}
+
+/** Reads a cluster defensively: any client may have written it. */
+export function readCluster (id: string, cluster: ClusterMap): ClusterData {
+  const [x, y] = pair(cluster.get(CLUSTER.xy), [0, 0])
+  const [w, h] = pair(cluster.get(CLUSTER.wh), DEFAULT_CLUSTER_SIZE)
+  const color = cluster.get(CLUSTER.color)
+  const z = cluster.get(CLUSTER.z)
+  return {
+    id,
+    title: clusterTitle(cluster)?.toString() ?? '',
+    x,
+    y,
+    w: clamp(w, MIN_CLUSTER_SIZE[0], MAX_CLUSTER_SIZE[0]),
+    h: clamp(h, MIN_CLUSTER_SIZE[1], MAX_CLUSTER_SIZE[1]),
+    color: (NOTE_COLORS as readonly unknown[]).includes(color) ? color as NoteColor : DEFAULT_CLUSTER_COLOR,
+    z: typeof z === 'string' ? z : '',
+    createdBy: String(cluster.get(CLUSTER.createdBy) ?? ''),
+    createdAt: finite(cluster.get(CLUSTER.createdAt), 0)
+  }
+}
+
+export interface NewCluster {
+  x: number
+  y: number
+  w: number
+  h: number
+  color?: NoteColor
+  title?: string
+  z: string
+  createdBy: string
+}
+
+/** Builds a cluster's Y.Map (to be set into clustersOf(doc) inside a transaction). */
+export function makeCluster (init: NewCluster, now = Date.now()): ClusterMap {
+  const cluster = new Y.Map<unknown>()
+  const title = new Y.Text()
+  if (init.title) title.insert(0, init.title)
+  cluster.set(CLUSTER.type, CLUSTER_TYPE)
+  cluster.set(CLUSTER.title, title)
+  cluster.set(CLUSTER.xy, [round(init.x), round(init.y)])
+  cluster.set(CLUSTER.wh, [
+    round(clamp(init.w, MIN_CLUSTER_SIZE[0], MAX_CLUSTER_SIZE[0])),
+    round(clamp(init.h, MIN_CLUSTER_SIZE[1], MAX_CLUSTER_SIZE[1]))
+  ])
+  cluster.set(CLUSTER.color, init.color ?? DEFAULT_CLUSTER_COLOR)
+  cluster.set(CLUSTER.z, init.z)
+  cluster.set(CLUSTER.collapsed, false)
+  cluster.set(CLUSTER.createdBy, init.createdBy)
+  cluster.set(CLUSTER.createdAt, now)
+  return cluster
+}
+
+export function setClusterWH (cluster: ClusterMap, w: number, h: number): void {
+  cluster.set(CLUSTER.wh, [
+    round(clamp(w, MIN_CLUSTER_SIZE[0], MAX_CLUSTER_SIZE[0])),
+    round(clamp(h, MIN_CLUSTER_SIZE[1], MAX_CLUSTER_SIZE[1]))
+  ])
 }

@@ -33,6 +33,10 @@ export class StatusBar {
   readonly reload: HTMLButtonElement
   private reason: ReadOnlyReason = null
   private zoomLevel = 1
+  /** Why the server last reverted one of our changes, shown for a few seconds. */
+  private readonly notice: HTMLElement
+  private noticeSeq = 0
+  private noticeTimer = 0
 
   constructor (private readonly sync: BoardSync) {
     this.connection = h('span', { class: 'status-connection', role: 'status', 'aria-live': 'polite' })
@@ -40,7 +44,8 @@ export class StatusBar {
     this.readOnly = h('span', { class: 'status-readonly', role: 'status' })
     this.zoom = h('span', { class: 'status-zoom' })
     this.reload = h('button', { type: 'button', class: 'secondary status-reload' })
-    this.el = h('footer', { class: 'status-bar' }, this.connection, this.saved, this.readOnly, this.reload, this.zoom)
+    this.notice = h('span', { class: 'status-notice', role: 'status', 'aria-live': 'polite', hidden: '' })
+    this.el = h('footer', { class: 'status-bar' }, this.connection, this.saved, this.readOnly, this.notice, this.reload, this.zoom)
     sync.on(() => this.render())
     this.render()
   }
@@ -52,7 +57,10 @@ export class StatusBar {
 
   setZoom (scale: number): void {
     this.zoomLevel = scale
-    this.zoom.textContent = t('status.zoom', { pct: Math.round(scale * 100) })
+    // Called on every frame of a pan: touch the DOM only when the text changes (a text change
+    // costs a layout).
+    const text = t('status.zoom', { pct: Math.round(scale * 100) })
+    if (this.zoom.textContent !== text) this.zoom.textContent = text
   }
 
   render (): void {
@@ -72,6 +80,21 @@ export class StatusBar {
     this.readOnly.textContent = this.reason === null ? '' : t(`status.readOnly.${this.reason}`)
     this.reload.hidden = this.reason !== 'denied'
     this.reload.textContent = t('status.reload')
+    this.showReverted()
     this.setZoom(this.zoomLevel)
+  }
+
+  /** A change of ours the server reverted (facilitation rules): say why, for a few seconds. */
+  private showReverted (): void {
+    const r = this.sync.reverted
+    if (r === null || r.seq === this.noticeSeq) return
+    this.noticeSeq = r.seq
+    const key: MessageKey = r.reason.includes('locked')
+      ? 'status.reverted.locked'
+      : r.reason.includes('phase') ? 'status.reverted.phase' : 'status.reverted.settings'
+    this.notice.textContent = t(key)
+    this.notice.hidden = false
+    window.clearTimeout(this.noticeTimer)
+    this.noticeTimer = window.setTimeout(() => { this.notice.hidden = true }, 6000)
   }
 }

@@ -8,6 +8,7 @@ import { IndexeddbPersistence, clearDocument } from 'y-indexeddb'
 import * as authProtocol from 'y-protocols/auth'
 import * as decoding from 'lib0/decoding'
 import type * as encoding from 'lib0/encoding'
+import { forgetDevice, pendingOf, rememberPending } from '../device'
 
 /** The origin of every change made through this UI (Y.UndoManager tracks only these). */
 export const LOCAL = Symbol('atelier-local')
@@ -16,6 +17,9 @@ export const LOCAL = Symbol('atelier-local')
 export const MESSAGE_SAVED = 90
 const SAVED_OPT_IN = Uint8Array.of(MESSAGE_SAVED, 0)
 const MESSAGE_AUTH = 2
+const MESSAGE_SYNC = 0
+/** y-protocols' sync step 1 (a state vector: what the sender has). */
+const SYNC_STEP1 = 0
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'revoked' | 'deleted'
 /** idle: nothing written in this session; pending: written, not confirmed; saved: confirmed. */
@@ -28,12 +32,19 @@ export function cacheName (userId: string, boardId: string): string {
   return `${CACHE_PREFIX}${userId}:${boardId}`
 }
 
-/** Deletes every offline copy of boards on this device (sign-out). */
+/** Deletes every offline copy of boards on this device, and the records that go with them
+ * (sign-out). */
 export async function clearCachedBoards (): Promise<void> {
+  forgetDevice()
   try {
     const dbs = await indexedDB.databases()
     await Promise.all(dbs.filter((d) => d.name?.startsWith(CACHE_PREFIX)).map((d) => clearDocument(d.name as string)))
   } catch { /* no IndexedDB (private mode): nothing cached */ }
+}
+
+/** Deletes the offline copy of one board (the board is gone, or no longer ours). */
+export async function clearCachedBoard (userId: string, boardId: string): Promise<void> {
+  try { await clearDocument(cacheName(userId, boardId)) } catch { /* nothing cached */ }
 }
 
 type Listener = () => void
@@ -43,6 +54,9 @@ export interface BoardSyncOptions {
   token: string
   /** Offline copy name, or null for none (guests: their device keeps nothing). */
   cache: string | null
+  /** The server did not answer just now (the board opened from this device's copy): say
+   * "offline" until a connection succeeds rather than "connecting". */
+  unreachable?: boolean
 }
 
 export class BoardSync {
@@ -53,9 +67,23 @@ export class BoardSync {
   saved: SavedState = 'idle'
   /** True once the server refused one of our updates (permission denied). */
   denied = false
+  /**
+   * The last change of ours the server reverted under the facilitation rules (a locked item,
+   * board settings, what the phase allows): the board stays editable, everyone already
+   * converged to the revert. `seq` grows with each one.
+   */
+  reverted: { reason: string, seq: number } | null = null
   /** True once the document holds the server's state (first sync step 2). */
   synced = false
-  private committedClock = 0
+  /** Committed clocks by Yjs client id, from the server's saved messages. */
+  private readonly committed = new Map<number, number>()
+  /**
+   * Besides our own clock, what must be committed for our edits to be saved: the edits of earlier
+   * visits kept in this device's copy (other client ids of ours), client id → clock. Known from
+   * the server's sync step 1 (what it lacks of our copy) or, until it answers, from what the last
+   * visit left unconfirmed.
+   */
+  private readonly earlier = new Map<number, number>()
   private everConnected = false
   private listeners = new Set<Listener>()
   private destroyed = false
@@ -72,6 +100,7 @@ export class BoardSync {
   }
 
   constructor (private readonly opts: BoardSyncOptions) {
+    if (opts.unreachable) this.connection = 'offline'
     const ws = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`
     this.provider = new WebsocketProvider(ws, opts.boardId, this.doc, {
       params: { token: opts.token },
@@ -80,9 +109,19 @@ export class BoardSync {
     this.provider.messageHandlers[MESSAGE_SAVED] = (_encoder: encoding.Encoder, decoder: decoding.Decoder) => {
       this.onSaved(decoding.readVarUint8Array(decoder))
     }
+    const syncHandler = this.provider.messageHandlers[MESSAGE_SYNC]
+    this.provider.messageHandlers[MESSAGE_SYNC] = (encoder, decoder, provider, emitSynced, messageType) => {
+      this.peekServerState(decoder)
+      syncHandler(encoder, decoder, provider, emitSynced, messageType)
+    }
+    if (opts.cache) for (const [id, clock] of pendingOf(opts.cache)) this.earlier.set(id, clock)
     this.provider.messageHandlers[MESSAGE_AUTH] = (_encoder: encoding.Encoder, decoder: decoding.Decoder) => {
-      authProtocol.readAuthMessage(decoder, this.doc, () => {
-        this.denied = true
+      authProtocol.readAuthMessage(decoder, this.doc, (_doc: Y.Doc, reason: string) => {
+        if (reason.startsWith('reverted:')) {
+          this.reverted = { reason, seq: (this.reverted?.seq ?? 0) + 1 }
+        } else {
+          this.denied = true
+        }
         this.emit()
       })
     }
@@ -144,16 +183,42 @@ export class BoardSync {
     } catch {
       return
     }
-    const clock = clocks.get(this.doc.clientID)
-    if (clock !== undefined && clock > this.committedClock) this.committedClock = clock
+    for (const [id, clock] of clocks) if (clock > (this.committed.get(id) ?? 0)) this.committed.set(id, clock)
     this.recomputeSaved()
   }
 
-  private recomputeSaved (): void {
+  /** The server's sync step 1 says what it has: whatever our copy holds beyond it is ours to
+   * send (the provider answers with it) and to see confirmed. */
+  private peekServerState (decoder: decoding.Decoder): void {
+    try {
+      const peek = decoding.createDecoder(decoder.arr)
+      peek.pos = decoder.pos
+      if (decoding.readVarUint(peek) !== SYNC_STEP1) return
+      const server = Y.decodeStateVector(decoding.readVarUint8Array(peek))
+      this.earlier.clear()
+      for (const [id, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) {
+        if (id !== this.doc.clientID && clock > (server.get(id) ?? 0)) this.earlier.set(id, clock)
+      }
+      this.recomputeSaved()
+    } catch { /* malformed: the provider's own handler reports it */ }
+  }
+
+  /** The edits not yet confirmed (client id → clock). */
+  private unconfirmed (): Array<[number, number]> {
+    const out: Array<[number, number]> = []
     const local = this.localClock()
-    const next: SavedState = local === 0 ? 'idle' : this.committedClock >= local ? 'saved' : 'pending'
+    if (local > (this.committed.get(this.doc.clientID) ?? 0)) out.push([this.doc.clientID, local])
+    for (const [id, clock] of this.earlier) if ((this.committed.get(id) ?? 0) < clock) out.push([id, clock])
+    return out
+  }
+
+  private recomputeSaved (): void {
+    const pending = this.unconfirmed()
+    const next: SavedState = pending.length ? 'pending' : this.localClock() === 0 && this.earlier.size === 0 ? 'idle' : 'saved'
     if (next !== this.saved) {
       this.saved = next
+      // Remembered so that a visit that opens this copy offline knows it holds unsent edits.
+      if (this.opts.cache && !this.destroyed) rememberPending(this.opts.cache, next === 'pending' ? pending : null)
       this.emit()
     }
   }
@@ -164,7 +229,7 @@ export class BoardSync {
     let next: ConnectionState
     if (!navigator.onLine) next = 'offline'
     else if (p.wsconnected) next = 'connected'
-    else if (!this.everConnected) next = p.wsUnsuccessfulReconnects > 3 ? 'offline' : 'connecting'
+    else if (!this.everConnected) next = p.wsUnsuccessfulReconnects > 3 || this.opts.unreachable === true ? 'offline' : 'connecting'
     else next = p.wsUnsuccessfulReconnects > 3 ? 'offline' : 'reconnecting'
     if (next !== this.connection) {
       this.connection = next
@@ -179,6 +244,7 @@ export class BoardSync {
     window.removeEventListener('online', this.onNetwork)
     window.removeEventListener('offline', this.onNetwork)
     this.listeners.clear()
+    if (this.opts.cache) rememberPending(this.opts.cache, forget || this.denied ? null : this.unconfirmed())
     this.provider.destroy()
     if (this.persistence) {
       if (forget || this.denied) await this.persistence.clearData()

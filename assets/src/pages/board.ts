@@ -2,20 +2,36 @@
 // the canvas, notes, presence, toolbar, outline and status bar together.
 
 import * as Y from 'yjs'
-import { api, facilitates, type Board, type ProjectRole } from '../api'
+import { api, ApiError, facilitates, type Board, type ProjectRole } from '../api'
 import { announce, h } from '../dom'
 import { kindLabel, onLanguageChange, t } from '../i18n'
 import { Canvas } from '../board/canvas'
+import { BoardClipboard } from '../board/clipboard'
+import { ClustersLayer } from '../board/clusters'
 import type { BoardContext } from '../board/context'
+import { Follow } from '../board/follow'
+import { FramesLayer } from '../board/frames'
+import { Handles } from '../board/handles'
+import { ImageStore } from '../board/images'
 import { icon } from '../board/icons'
+import { boardBounds, type BoundedLayer } from '../board/layers'
+import { Minimap } from '../board/minimap'
 import { NotesLayer, noteIdOf } from '../board/notes'
+import { ItemOps } from '../board/operations'
+import { OrganiseTools } from '../board/organise'
 import { Outline } from '../board/outline'
 import { colorFor, Presence } from '../board/presence'
-import { DEFAULT_NOTE_COLOR, META, metaOf, notesOf, SCHEMA_VERSION } from '../board/schema'
+import { clustersOf, DEFAULT_NOTE_COLOR, framesOf, META, metaOf, notesOf, SCHEMA_VERSION, shapesOf, strokesOf } from '../board/schema'
 import { Selection } from '../board/selection'
+import { ShapesLayer } from '../board/shapes'
+import { Stacking } from '../board/stacking'
 import { StatusBar, type ReadOnlyReason } from '../board/status'
-import { BoardSync, cacheName, LOCAL } from '../board/sync'
+import { BoardSync, cacheName, clearCachedBoard, clearCachedBoards, LOCAL } from '../board/sync'
+import { StrokesLayer } from '../board/strokes'
 import { Toolbar } from '../board/toolbar'
+import { Tools } from '../board/tools'
+import { Voting } from '../board/voting'
+import { boardRecord, forgetBoard, rememberBoard } from '../device'
 import { navigate, paths } from '../router'
 import { clearSession, displayName, participantId, type Session } from '../session'
 import { languageSwitch, setFlash } from '../shell'
@@ -33,13 +49,14 @@ export function renderBoardPage (main: HTMLElement, boardId: string, session: Se
   }
 
   resolveAccess(boardId, session)
-    .then(({ board, role }) => {
+    .then(({ board, role, offline }) => {
       if (!alive) return
       loading.remove()
-      teardown = mountBoard(main, board, role, session)
+      teardown = mountBoard(main, board, role, session, offline)
     })
     .catch((err) => {
       if (!alive) return
+      if (!(err instanceof ApiError)) console.error(err)
       loading.textContent = errorText(err)
       main.append(h('p', {}, h('a', { href: '/' }, t('notFound.back'))))
     })
@@ -49,33 +66,74 @@ export function renderBoardPage (main: HTMLElement, boardId: string, session: Se
   }
 }
 
-/** The board and this participant's role on it (a guest's comes from the invitation). */
-async function resolveAccess (boardId: string, session: Session): Promise<{ board: Board, role: ProjectRole | 'guest-editor' | 'guest-viewer' }> {
-  const board = await api.board(boardId)
-  if (session.kind === 'guest') return { board, role: session.guest.role === 'editor' ? 'guest-editor' : 'guest-viewer' }
-  const project = await api.project(board.project_id)
-  return { board, role: project.role }
+type BoardRole = ProjectRole | 'guest-editor' | 'guest-viewer'
+
+/** How long the page waits for the server before opening a board this device has a copy of. */
+const OFFLINE_WAIT_MS = 4000
+
+/**
+ * The board and this participant's role on it (a guest's comes from the invitation). A signed-in
+ * user's board that this device keeps a copy of opens from its record (device.ts) when the server
+ * does not answer in time (`offline`); an answer that the board is gone erases that copy.
+ */
+async function resolveAccess (boardId: string, session: Session): Promise<{ board: Board, role: BoardRole, offline: boolean }> {
+  if (session.kind === 'guest') {
+    const board = await api.board(boardId)
+    return { board, role: session.guest.role === 'editor' ? 'guest-editor' : 'guest-viewer', offline: false }
+  }
+  const userId = session.user.id
+  const record = boardRecord(userId, boardId)
+  const online = fetchAccess(boardId).then((access) => {
+    rememberBoard(userId, { ...access, openedAt: Date.now() })
+    return access
+  })
+  if (!record) return { ...await online, offline: false }
+  online.catch(() => {})
+  let timer = 0
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = window.setTimeout(() => reject(new ApiError(0, 'timeout', 'no answer')), OFFLINE_WAIT_MS)
+  })
+  try {
+    return { ...await Promise.race([online, late]), offline: false }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 0) return { board: record.board, role: record.role, offline: true }
+    if (err instanceof ApiError && err.status === 404) {
+      forgetBoard(userId, boardId)
+      void clearCachedBoard(userId, boardId)
+    }
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
-function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest-editor' | 'guest-viewer', session: Session): () => void {
+async function fetchAccess (boardId: string): Promise<{ board: Board, role: ProjectRole, projectName: string }> {
+  const board = await api.board(boardId)
+  const project = await api.project(board.project_id)
+  return { board, role: project.role, projectName: project.name }
+}
+
+function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: Session, offline: boolean): () => void {
   document.title = `${board.title} · ${t('app.name')}`
   const guest = session.kind === 'guest'
   const sync = new BoardSync({
     boardId: board.id,
     token: session.token,
     // A guest's device keeps no copy of the board (a shared tablet in a public evening).
-    cache: guest ? null : cacheName(session.user.id, board.id)
+    cache: guest ? null : cacheName(session.user.id, board.id),
+    unreachable: offline
   })
   const doc = sync.doc
-  const roleReason: ReadOnlyReason = board.archived_at !== null
+  // (board and role change when a board opened offline hears from the server: see below.)
+  const roleReason = (): ReadOnlyReason => board.archived_at !== null
     ? 'archived'
     : role === 'viewer' || role === 'guest-viewer' ? 'viewer' : null
-  const readOnlyReason = (): ReadOnlyReason => roleReason ?? (sync.denied ? 'denied' : null)
+  const readOnlyReason = (): ReadOnlyReason => roleReason() ?? (sync.denied ? 'denied' : null)
 
   const viewport = h('div', { class: 'canvas', tabindex: '0', role: 'region' })
   const canvas = new Canvas(viewport)
   const selection = new Selection()
-  const undo = new Y.UndoManager([notesOf(doc)], { trackedOrigins: new Set([LOCAL]), captureTimeout: 600 })
+  const undo = new Y.UndoManager([notesOf(doc), clustersOf(doc), strokesOf(doc), shapesOf(doc), framesOf(doc)], { trackedOrigins: new Set([LOCAL]), captureTimeout: 600 })
   const ctx: BoardContext = {
     doc,
     sync,
@@ -87,23 +145,42 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     layers: [],
     noteColor: DEFAULT_NOTE_COLOR
   }
-  const notes = new NotesLayer(ctx)
-  const me = { id: ctx.participantId, name: displayName(session), color: colorFor(ctx.participantId), guest }
+  // Notes, clusters (under them), dot voting, and the operations across every layer.
+  const ops = new ItemOps(ctx)
+  const voting = new Voting(ctx, () => facilitates(role as ProjectRole))
+  const notes = new NotesLayer(ctx, voting)
+  const clusters = new ClustersLayer(ctx, notes, voting)
+  const clipboard = new BoardClipboard(ctx, ops, main)
+  const organise = new OrganiseTools(ctx, ops, clipboard, clusters, notes, voting)
+  const me = { id: ctx.participantId, name: displayName(session), color: colorFor(ctx.participantId), guest, ...(facilitates(role as ProjectRole) ? { facilitator: true } : {}) }
   const presence = new Presence(ctx, notes, me)
-  const toolbar = new Toolbar(ctx, notes)
-  const outline = new Outline(ctx, notes)
+  const toolbar = new Toolbar(ctx, notes, ops, organise)
+  const outline = new Outline(ctx, notes, clusters, voting)
   const status = new StatusBar(sync)
+  // Drawing: frames (under everything), strokes, shapes and images, their handles and tools;
+  // notes, strokes and shapes interleave by z (stacking.ts).
+  const images = new ImageStore(board.id)
+  const frames = new FramesLayer(ctx)
+  const strokes = new StrokesLayer(ctx)
+  const shapes = new ShapesLayer(ctx, images)
+  const handles = new Handles(ctx, strokes, shapes, frames)
+  const tools = new Tools(ctx, strokes, shapes, frames, handles, images)
+  const stacking = new Stacking(ctx)
+  const follow = new Follow(ctx, presence, () => facilitates(role as ProjectRole))
+  // Every layer of items; notes are read through this adapter until they register in ctx.layers.
+  const notesBounds: BoundedLayer = { name: 'notes', ids: () => notes.all().map((n) => n.id), bounds: (ids) => notes.bounds(ids), onChange: (fn) => notes.onChange(fn) }
+  const allLayers = (): readonly BoundedLayer[] => ctx.layers.some((l) => l.name === 'notes') ? ctx.layers : [notesBounds, ...ctx.layers]
+  const minimap = new Minimap(ctx, allLayers)
+  /** Zoom to fit: every item of every layer. */
+  const fitAll = (): void => canvas.fit(boardBounds(allLayers()))
 
   canvas.setHooks({
     doubleTap: (x, y) => { notes.create(x, y) },
     tap: (e) => { if (!e.shiftKey) selection.clear() },
-    box: (rect, additive, done) => {
-      const ids = notes.inRect(rect)
-      if (additive) selection.add(ids)
-      else selection.set(ids)
-      if (done && ids.length) announce(t('selection.count', { n: selection.size }))
-    },
+    box: (rect, additive, done) => ops.selectRect(rect, additive, done),
     boxMode: () => toolbar.boxMode,
+    lasso: (points, additive, done) => ops.selectLasso(points, additive, done),
+    lassoMode: () => toolbar.lassoMode,
     hover: (point) => presence.setCursor(point)
   })
 
@@ -116,13 +193,13 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
   const langSlot = h('span', { class: 'lang-slot' })
   const header = h('header', { class: 'board-header' },
     back, title, readOnlyBadge,
-    h('div', { class: 'board-header-right' }, presence.list, outlineToggle, langSlot, leave))
+    h('div', { class: 'board-header-right' }, presence.list, follow.summonButton, outlineToggle, langSlot, leave))
   const layout = h('div', { class: 'board-layout' },
     header,
     toolbar.el,
     h('div', { class: 'board-body' }, viewport, outline.el),
     status.el)
-  viewport.append(toolbar.zoomEl)
+  viewport.append(toolbar.zoomEl, minimap.el)
   main.append(layout)
 
   let outlineOpen = window.matchMedia('(min-width: 1100px)').matches
@@ -141,10 +218,16 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     leave.replaceChildren(icon('leave'), h('span', {}, guest ? t('board.leave') : t('signin.signOutShort')))
     langSlot.replaceChildren(languageSwitch())
     notes.relabel()
+    clusters.relabel()
     toolbar.build()
+    tools.build()
+    tools.mount(toolbar.el)
+    for (const layer of [strokes, shapes, frames]) layer.relabel()
     outline.render()
     status.render()
     presence.render()
+    follow.render()
+    minimap.render()
     applyReadOnly()
   }
   const applyOutline = (): void => {
@@ -163,7 +246,14 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     readOnlyBadge.textContent = t('board.readOnly')
     status.setReadOnly(reason)
     toolbar.update()
-    if (reason !== null && !ctx.canEdit()) notes.stopEditing()
+    tools.update()
+    handles.schedule()
+    if (reason !== null && !ctx.canEdit()) {
+      notes.stopEditing()
+      clusters.stopEditing()
+      shapes.stopEditing()
+      frames.stopEditing()
+    }
     if (reason === 'denied' && announcedReadOnly !== 'denied') announce(t('status.readOnly.denied'))
     announcedReadOnly = reason
   }
@@ -182,6 +272,7 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     } else {
       try { await api.logout() } catch { /* forgotten anyway */ }
       clearSession()
+      await clearCachedBoards()
       setFlash(t('signin.signedOut'))
       navigate('/')
     }
@@ -214,9 +305,9 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     } else if (!mod && (e.key === '-' || e.key === '_')) {
       canvas.zoomBy(1 / 1.25)
     } else if (e.shiftKey && (e.code === 'Digit1' || e.key === '!')) {
-      canvas.fit(notes.bounds())
+      fitAll()
     } else if (viewport.contains(target) || target === document.body) {
-      handled = notes.handleKey(e)
+      handled = tools.handleKey(e) || notes.handleKey(e) || clusters.handleKey(e) || ops.handleKey(e)
     } else {
       handled = false
     }
@@ -240,7 +331,8 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
   const fitOnce = (): void => {
     if (fitted || !sync.synced) return
     fitted = true
-    canvas.fit(notes.bounds())
+    // The layers draw what the first sync brought on the next frame: fit once they have.
+    requestAnimationFrame(() => { if (!left) fitAll() })
     // The first editor of a new board writes the schema version.
     if (ctx.canEdit() && !metaOf(doc).has(META.schema)) {
       doc.transact(() => {
@@ -250,9 +342,27 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     }
   }
   const offFit = sync.on(fitOnce)
+  // Opened from this device's copy while the server did not answer: once it does, take its
+  // word for the board (title, archived) and our role.
+  let refreshed = !offline || session.kind !== 'user'
+  const offRefresh = sync.on(() => {
+    if (refreshed || sync.connection !== 'connected' || session.kind !== 'user') return
+    refreshed = true
+    fetchAccess(board.id).then((fresh) => {
+      if (left) return
+      board = fresh.board
+      role = fresh.role
+      rememberBoard(session.user.id, { ...fresh, openedAt: Date.now() })
+      layout.classList.toggle('facilitator', facilitates(role as ProjectRole))
+      labels()
+    }).catch(() => { refreshed = false })
+  })
   canvas.fit(null)
   // The offline copy (if any) shows something at once; the server's state refits once synced.
-  sync.persistence?.whenSynced.then(() => { if (!fitted) canvas.fit(notes.bounds()) }).catch(() => {})
+  sync.persistence?.whenSynced.then(() => { if (!fitted) fitAll() }).catch(() => {})
+  // Every layer exists now: arrows follow items of any layer, and all of them stack by z.
+  shapes.watchLayers()
+  stacking.watch()
   const offLang = onLanguageChange(labels)
   labels()
   if (facilitates(role as ProjectRole)) layout.classList.add('facilitator')
@@ -262,10 +372,22 @@ function mountBoard (main: HTMLElement, board: Board, role: ProjectRole | 'guest
     offLang()
     offSync()
     offFit()
+    offRefresh()
     document.removeEventListener('keydown', onKey)
     presence.destroy()
+    follow.destroy()
+    minimap.destroy()
     outline.destroy()
+    organise.destroy()
+    clipboard.destroy()
+    clusters.destroy()
     notes.destroy()
+    voting.destroy()
+    tools.destroy()
+    handles.destroy()
+    stacking.destroy()
+    for (const layer of [strokes, shapes, frames]) layer.destroy()
+    images.destroy()
     canvas.destroy()
     undo.destroy()
   }

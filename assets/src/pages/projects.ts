@@ -1,13 +1,15 @@
-// The organisation's projects the user belongs to, and creating one.
+// The organisation's projects the user belongs to, and creating one; without the server, the
+// boards this device can open offline.
 
-import { api, type Project } from '../api'
+import { api, ApiError, type Project } from '../api'
 import { clear, h } from '../dom'
 import { t, roleLabel } from '../i18n'
 import { navigate, paths } from '../router'
 import type { Session } from '../session'
 import { errorText } from './common'
+import { offlineBoards } from './project'
 
-export function renderProjectsPage (main: HTMLElement, _session: Session & { kind: 'user' }): () => void {
+export function renderProjectsPage (main: HTMLElement, session: Session & { kind: 'user' }): () => void {
   document.title = `${t('projects.title')} · ${t('app.name')}`
   let alive = true
   const list = h('ul', { class: 'cards', 'aria-labelledby': 'projects-heading', 'aria-busy': 'true' })
@@ -42,7 +44,11 @@ export function renderProjectsPage (main: HTMLElement, _session: Session & { kin
     }
   }
   api.projects().then((projects) => { if (alive) show(projects) }).catch((err) => {
-    if (alive) status.textContent = errorText(err)
+    if (!alive) return
+    status.textContent = errorText(err)
+    list.setAttribute('aria-busy', 'false')
+    // Without the server: the boards this device can open.
+    if (err instanceof ApiError && err.status === 0) list.after(offlineBoards(session, null))
   })
   return () => { alive = false }
 }
