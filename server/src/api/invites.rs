@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_invite, list_invites))
         .routes(routes!(revoke_invite))
+        .routes(routes!(revoke_board_invite))
         .routes(routes!(accept_invite))
 }
 
@@ -116,6 +117,26 @@ async fn revoke_invite(
     let (board, role) =
         visible_board(&app, &caller, &invite.board_id).await.map_err(|_| ApiError::not_found("invite"))?;
     require(role, ProjectRole::Facilitator)?;
+    app.db.revoke_invite(&invite.id, now_ms()).await.map_err(ApiError::store)?;
+    audit(&app, &caller, "invite.revoke", &board.id, serde_json::json!({"invite_id": invite.id})).await;
+    app.live.close_where(REVOKED, |c| c.invite_id.as_deref() == Some(invite.id.as_str()));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes an invitation by its id, from the board's list (facilitators and owners): the link's
+/// secret is not needed, so any facilitator can end any invitation of the board from any device.
+#[utoipa::path(delete, path = "/boards/{board_id}/invites/{invite_id}", tag = "invites",
+    responses((status = 204), (status = 403), (status = 404)))]
+async fn revoke_board_invite(
+    State(app): State<AppState>,
+    Authed(caller): Authed,
+    ApiPath((board_id, invite_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (board, role) = visible_board(&app, &caller, &board_id).await?;
+    require(role, ProjectRole::Facilitator)?;
+    let invites = app.db.invites(&board.id).await.map_err(ApiError::store)?;
+    let invite =
+        invites.into_iter().find(|i| i.id == invite_id).ok_or_else(|| ApiError::not_found("invite"))?;
     app.db.revoke_invite(&invite.id, now_ms()).await.map_err(ApiError::store)?;
     audit(&app, &caller, "invite.revoke", &board.id, serde_json::json!({"invite_id": invite.id})).await;
     app.live.close_where(REVOKED, |c| c.invite_id.as_deref() == Some(invite.id.as_str()));

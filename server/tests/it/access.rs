@@ -98,6 +98,7 @@ const MATRIX: &[Row] = &[
     row("POST",   "/boards/{board_id}/invites",               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/invites",               [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("DELETE", "/invites/{invite_token}",                  [401, 401, 204, 204, 204, 403, 403, 404, 403, 404, 404]),
+    row("DELETE", "/boards/{board_id}/invites/{invite_id}",   [401, 401, 204, 204, 204, 403, 403, 404, 404, 404, 404]),
     row("POST",   "/invites/{invite_token}/accept",           [201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201]),
     row("POST",   "/users",                                   [401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 201]),
     row("GET",    "/users",                                   [401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 200]),
@@ -621,6 +622,19 @@ impl World {
         if path.contains("{board_id}") {
             let board = if destructive { self.fresh_board().await } else { self.board_x.clone() };
             path = path.replace("{board_id}", &board);
+            if path.contains("{invite_id}") {
+                let created = expect(
+                    self.addr,
+                    "AdminA invites to the board",
+                    "POST",
+                    &format!("/boards/{board}/invites"),
+                    self.tok(AdminA),
+                    Some(json!({"role": "viewer", "expires_in_secs": 3600})),
+                    201,
+                )
+                .await;
+                path = path.replace("{invite_id}", created["invite"]["id"].as_str().expect("invite id"));
+            }
         }
         if path.contains("{version_id}") {
             let version = expect(

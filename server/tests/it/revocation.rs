@@ -156,6 +156,43 @@ async fn guests_join_by_invite_and_leave_when_it_is_revoked() {
 }
 
 #[tokio::test]
+async fn an_invite_revoked_by_id_from_the_board_list_disconnects_its_guests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let fx = Fixture::new(&server).await;
+    let invites = format!("/api/v1/boards/{}/invites", fx.board);
+    let (status, created) =
+        fx.admin_call("POST", &invites, Some(json!({"role": "editor", "expires_in_secs": 3600}))).await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap().to_owned();
+    let (_, accepted) = http(
+        fx.addr(),
+        "POST",
+        &format!("/api/v1/invites/{token}/accept"),
+        None,
+        Some(json!({"display_name": "Invitée"})),
+    )
+    .await;
+    let guest_token = accepted["token"].as_str().unwrap().to_owned();
+    let guest = TestClient::connect(&format!("ws://{}/ws/{}?token={guest_token}", fx.addr(), fx.board)).await;
+    guest.wait_synced().await;
+
+    // Another facilitator, who never saw the link's secret, ends it from the board's list.
+    let (_, list) = fx.admin_call("GET", &invites, None).await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let other_board = fx.new_board().await;
+    let (status, _) =
+        fx.admin_call("DELETE", &format!("/api/v1/boards/{other_board}/invites/{id}"), None).await;
+    assert_eq!(status, 404, "an invite is revoked through its own board only");
+    let (status, _) = fx.admin_call("DELETE", &format!("{invites}/{id}"), None).await;
+    assert_eq!(status, 204);
+    assert_eq!(closed_code(&guest).await, 4401);
+    let (status, _) = http(fx.addr(), "GET", "/api/v1/auth/me", Some(&guest_token), None).await;
+    assert_eq!(status, 401, "the guest's token is dead");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn deleting_a_board_closes_it_with_4404_and_archiving_makes_it_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
