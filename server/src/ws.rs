@@ -28,7 +28,7 @@ use crate::live::LiveConn;
 use crate::room::{ConnHandle, ConnSignal, JoinError};
 use crate::store::DocKey;
 use crate::sync::{decode_frame, Close, Principal, Role};
-use crate::tenancy::{board_access, Caller};
+use crate::tenancy::Caller;
 
 /// The server pings every connection this often.
 pub const PING_EVERY: Duration = Duration::from_secs(30);
@@ -150,17 +150,7 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::unauthenticated)?;
-    let user_id = match &caller {
-        Caller::User(user) => Some(user.id.as_str()),
-        Caller::Guest { .. } => None,
-    };
-    let (board, member) = app
-        .db
-        .board_for(board_id, user_id)
-        .await
-        .map_err(ApiError::store)?
-        .ok_or_else(|| ApiError::not_found("board"))?;
-    let role = board_access(&caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
+    let (board, _, role) = crate::api::board_role(app, &caller, board_id).await?;
     if let Caller::Guest { guest, .. } = &caller {
         if !app.guest_joins.take(&guest.id) {
             return Err(ApiError::too_many("too many connections from this guest, try again in a minute"));

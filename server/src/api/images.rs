@@ -17,11 +17,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{audit, plausible_id, visible_board, ApiPath, Authed};
+use super::{audit, board_role, plausible_id, visible_board, ApiPath, Authed};
 use crate::auth::{new_id, now_ms};
 use crate::http::{ApiError, AppState};
 use crate::store::images::{Added, ImageInfo, StoredImage};
-use crate::sync::Role;
 
 /// Largest width or height accepted, in pixels.
 const MAX_SIDE: u32 = 16_384;
@@ -64,13 +63,9 @@ async fn upload_image(
     headers: HeaderMap,
     body: RawBody,
 ) -> Result<(StatusCode, Json<Image>), ApiError> {
-    let (board, project_role) = visible_board(&app, &caller, &board_id).await?;
     // The board role, as on the WebSocket: archived boards and viewers cannot add anything.
-    let board_role = match &caller {
-        crate::tenancy::Caller::User(_) => project_role.map(|r| r.board_role()),
-        crate::tenancy::Caller::Guest { guest, .. } => Some(guest.role.board_role()),
-    };
-    if board.archived_at.is_some() || !board_role.is_some_and(Role::can_edit) {
+    let (board, _, role) = board_role(&app, &caller, &board_id).await?;
+    if !role.can_edit() {
         return Err(ApiError::forbidden("your role does not allow adding images to this board"));
     }
     let declared = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -211,12 +211,14 @@ pub async fn visible_project(
     Ok((project, role))
 }
 
-/// A board the caller may see, with the caller's effective project role (None for guests).
-pub async fn visible_board(
+/// A board the caller may see: the board, the caller's membership in its project (None for
+/// guests and non-members) and the caller's board role. Other tenants' boards, and boards a guest
+/// was not invited to, answer 404 like boards that do not exist. One query.
+pub async fn board_role(
     app: &AppState,
     caller: &Caller,
     board_id: &str,
-) -> Result<(Board, Option<ProjectRole>), ApiError> {
+) -> Result<(Board, Option<ProjectRole>, crate::sync::Role), ApiError> {
     if !plausible_id(board_id) {
         return Err(ApiError::not_found("board"));
     }
@@ -230,7 +232,17 @@ pub async fn visible_board(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(|| ApiError::not_found("board"))?;
-    board_access(caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
+    let role = board_access(caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
+    Ok((board, member, role))
+}
+
+/// A board the caller may see, with the caller's effective project role (None for guests).
+pub async fn visible_board(
+    app: &AppState,
+    caller: &Caller,
+    board_id: &str,
+) -> Result<(Board, Option<ProjectRole>), ApiError> {
+    let (board, member, _) = board_role(app, caller, board_id).await?;
     let role = match caller {
         Caller::User(user) => project_role(user, member),
         Caller::Guest { .. } => None,

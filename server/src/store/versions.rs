@@ -102,3 +102,29 @@ macro_rules! impl_versions {
 }
 
 pub(crate) use impl_versions;
+
+/// Inside `Store::append`'s transaction `$tx`: stores the versions of `$batch` at sequence
+/// `$head` (written once for both backends).
+macro_rules! insert_versions {
+    ($tx:ident, $batch:ident, $head:ident) => {
+        for v in &$batch.versions {
+            sqlx::query(
+                "INSERT INTO board_version (id, board_id, doc, seq, label, created_by, created_at, byte_size, state)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&v.id)
+            .bind(&*$batch.key.board)
+            .bind(&*$batch.key.doc)
+            .bind($head)
+            .bind(&v.label)
+            .bind(&v.created_by)
+            .bind(v.created_at)
+            .bind(v.state.len() as i64)
+            .bind(v.state.as_slice())
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
+pub(crate) use insert_versions;
