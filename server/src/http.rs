@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/ws/{board_id}", get(crate::ws::handler))
+        .route("/ws/{board_id}/mine", get(crate::ws::private_handler))
         .route("/api/v1/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .nest("/api/v1", api.layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes)))
         .merge(crate::ui::routes(match &state.config.ui_dir {

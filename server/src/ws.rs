@@ -72,8 +72,37 @@ struct Authorised {
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
+/// `GET /ws/{board_id}`: the board's document.
 pub async fn handler(
     Path(board): Path<String>,
+    query: Query<WsQuery>,
+    state: State<AppState>,
+    request: Request,
+) -> Response {
+    upgrade(board, Doc::Main, query, state, request).await
+}
+
+/// `GET /ws/{board_id}/mine`: the caller's private document on the board (notes written during a
+/// silent phase; nobody else receives them until a facilitator reveals them into the board).
+pub async fn private_handler(
+    Path(board): Path<String>,
+    query: Query<WsQuery>,
+    state: State<AppState>,
+    request: Request,
+) -> Response {
+    upgrade(board, Doc::Mine, query, state, request).await
+}
+
+/// Which document of the board a connection opens.
+#[derive(Clone, Copy)]
+enum Doc {
+    Main,
+    Mine,
+}
+
+async fn upgrade(
+    board: String,
+    which: Doc,
     Query(query): Query<WsQuery>,
     State(app): State<AppState>,
     mut request: Request,
@@ -107,7 +136,10 @@ pub async fn handler(
         };
         let socket =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(config)).await;
-        let key = DocKey::main(board);
+        let key = match which {
+            Doc::Main => DocKey::main(board),
+            Doc::Mine => DocKey::author(board, who.principal.as_str()),
+        };
         let span = tracing::info_span!("ws", doc = %key);
         connection(socket, app, key, who).instrument(span).await
     });

@@ -10,6 +10,7 @@ mod boards;
 mod images;
 mod invites;
 mod projects;
+mod reveal;
 mod suggestions;
 mod versions;
 
@@ -58,6 +59,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(images::routes())
         .merge(suggestions::routes())
         .merge(versions::routes())
+        .merge(reveal::routes())
         .merge(invites::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 use tracing::{debug, error, info, warn};
+use yrs::updates::decoder::Decode;
 use yrs::ClientID;
 
 use super::{Cmd, ConnHandle, JoinError, Shared};
@@ -68,7 +69,8 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         shared.compactor.request(key.clone());
     }
 
-    let mut actor = Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new() };
+    let mut actor =
+        Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new(), merges: Vec::new() };
     let mut cmds = Vec::with_capacity(ROUND);
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -108,6 +110,13 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                             Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
                             Cmd::SetRole { conn, role } => room.set_role(conn, role),
                             Cmd::Snapshot { reply } => actor.snapshots.push(reply),
+                            Cmd::Merge { author, update, reply } => {
+                                let merged = match yrs::Update::decode_v1(&update) {
+                                    Ok(update) => room.merge(author, update)?,
+                                    Err(_) => false,
+                                };
+                                actor.merges.push((reply, merged));
+                            }
                             Cmd::Leave { conn } => {
                                 actor.conns.remove(&conn);
                                 room.leave(conn, out);
@@ -186,6 +195,9 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         for reply in actor.snapshots.drain(..) {
             let _ = reply.send(room.encode_state());
         }
+        for (reply, merged) in actor.merges.drain(..) {
+            let _ = reply.send(merged);
+        }
         idle_since = if actor.conns.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
     };
 
@@ -259,6 +271,8 @@ struct Actor {
     out: Vec<Effect>,
     /// Snapshot requests of the current round.
     snapshots: Vec<tokio::sync::oneshot::Sender<Vec<u8>>>,
+    /// Merges of the current round, answered after its commit.
+    merges: Vec<(tokio::sync::oneshot::Sender<bool>, bool)>,
 }
 
 impl Actor {

@@ -50,6 +50,13 @@ pub(crate) enum Cmd {
     Snapshot {
         reply: oneshot::Sender<Vec<u8>>,
     },
+    /// Merge a participant's private document (a whole state) as the room's own change;
+    /// answered once committed (false: refused, see `sync::Room::merge`).
+    Merge {
+        author: Principal,
+        update: Vec<u8>,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// Why joining a board failed.
@@ -203,6 +210,29 @@ impl Rooms {
         tokio::task::spawn_blocking(move || crate::store::state_of(stored))
             .await
             .map_err(|e| StoreError::Other(format!("reading the board failed: {e}")))?
+    }
+
+    /// Merges a private document's state into the document `key` (loading it if needed), as
+    /// the room's own change, committed before this returns. False: refused (a gap, or client
+    /// ids of someone else).
+    pub async fn merge(&self, key: &DocKey, author: Principal, update: Vec<u8>) -> Result<bool, JoinError> {
+        for _ in 0..8 {
+            if self.shared.shutdown.is_cancelled() {
+                return Err(JoinError::ShuttingDown);
+            }
+            let handle = self.handle(key);
+            let (reply, answer) = oneshot::channel();
+            let cmd = Cmd::Merge { author: author.clone(), update: update.clone(), reply };
+            if handle.tx.send(cmd).await.is_err() {
+                self.forget(key, handle.generation);
+                continue;
+            }
+            match answer.await {
+                Ok(merged) => return Ok(merged),
+                Err(_) => self.forget(key, handle.generation),
+            }
+        }
+        Err(JoinError::Unavailable)
     }
 
     /// The actor of `key`, spawned (without awaiting anything) if there is none.

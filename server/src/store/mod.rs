@@ -27,6 +27,8 @@ pub use writer::{AppendOutcome, Writer};
 
 /// Name of the document every board has.
 pub const MAIN_DOC: &str = "main";
+/// Prefix of the names of participants' private documents (`author:<principal>`).
+pub const AUTHOR_PREFIX: &str = "author:";
 
 /// Which document: a board and a document name within it.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -38,6 +40,17 @@ pub struct DocKey {
 impl DocKey {
     pub fn main(board: impl Into<Arc<str>>) -> Self {
         Self { board: board.into(), doc: Arc::from(MAIN_DOC) }
+    }
+
+    /// A participant's private document on a board (notes written during a silent phase, seen
+    /// by nobody else until the facilitator reveals them).
+    pub fn author(board: impl Into<Arc<str>>, principal: &str) -> Self {
+        Self { board: board.into(), doc: Arc::from(format!("{AUTHOR_PREFIX}{principal}")) }
+    }
+
+    /// The principal of a private document, if this is one.
+    pub fn author_of(&self) -> Option<&str> {
+        self.doc.strip_prefix(AUTHOR_PREFIX)
     }
 }
 
@@ -136,6 +149,9 @@ pub trait Store: Send + Sync + 'static {
         based_on: i64,
         snapshot: &Snapshot,
     ) -> Result<bool, StoreError>;
+
+    /// The names of a board's stored documents whose name starts with `prefix`, sorted.
+    async fn docs(&self, board_id: &str, prefix: &str) -> Result<Vec<String>, StoreError>;
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -173,6 +173,17 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    async fn docs(&self, board_id: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM doc_head WHERE board_id = ?1 AND substr(doc, 1, length(?2)) = ?2 ORDER BY doc",
+        )
+        .bind(board_id)
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(names)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -484,6 +484,49 @@ impl Room {
         Ok(())
     }
 
+    /// Merges a participant's private document (its whole state) into this one, as the room's
+    /// own change: the reveal of a silent phase. Nothing is checked by the facilitation rules
+    /// (a facilitator asked for it); the author's Yjs client ids become bound to the author here
+    /// too. Returns false, changing nothing, when the state would leave a gap in a client's
+    /// history or writes with a client id bound to someone else.
+    pub fn merge(&mut self, author: Principal, update: Update) -> Result<bool, Reload> {
+        let sv = self.doc.transact().state_vector();
+        let mut authored = Vec::new();
+        for (client, ranges) in update.insertions(true).iter() {
+            let end = ranges.iter().map(|r| r.end).max().unwrap_or(0);
+            if end > sv.get(client) {
+                let start = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+                if ranges.len() != 1 || start > sv.get(client) {
+                    return Ok(false);
+                }
+                match self.owners.get(client) {
+                    Some(owner) if *owner != author => return Ok(false),
+                    Some(_) => {}
+                    None => authored.push(*client),
+                }
+            }
+        }
+        let applied = self.doc.transact_mut_with(RULES).apply_update(update);
+        let integrated = self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
+        if let Ok(mut g) = self.guard.lock() {
+            g.violation = None;
+            g.phase_changed = None;
+        }
+        if applied.is_err() {
+            return Err(Reload("a merge failed half-way through integration"));
+        }
+        for client in authored {
+            self.owners.insert(client, author.clone());
+            self.staged_owners.push((client, author.clone()));
+        }
+        if integrated.len() > 2 {
+            self.board_bytes += integrated.len() as u64;
+            self.full_state = None;
+            self.staged.push(Staged { origin: SERVER, update: integrated });
+        }
+        Ok(true)
+    }
+
     /// Reverts the update just applied with a change of the room's own, staged after it (so the
     /// same commit holds both and every client, its author included, converges to the revert),
     /// and tells the author why.

@@ -93,6 +93,7 @@ const MATRIX: &[Row] = &[
     row("GET",    "/boards/{board_id}/images/{image_id}",     [401, 401, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     row("POST",   "/boards/{board_id}/suggestions/clusters",  [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("POST",   "/boards/{board_id}/versions",              [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
+    row("POST",   "/boards/{board_id}/reveal",                [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/versions",              [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("GET",    "/boards/{board_id}/versions/{version_id}", [401, 401, 200, 200, 200, 403, 403, 404, 403, 404, 404]),
     row("POST",   "/boards/{board_id}/invites",               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),

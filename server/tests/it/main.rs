@@ -6,6 +6,7 @@ mod abuse;
 mod access;
 mod images;
 mod lifecycle;
+mod private;
 mod revocation;
 mod store;
 mod suggestions;
