@@ -90,6 +90,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_PRESENCE_BATCH_MS", default_value_t = 50)]
     pub presence_batch_ms: u64,
 
+    /// Items one participant may add to a board per minute (notes, shapes...), unless the board
+    /// sets its own limit (`meta.addsPerMinute`); facilitators are not limited.
+    #[arg(long, env = "ATELIER_ADDS_PER_MINUTE", default_value_t = 200)]
+    pub adds_per_minute: u64,
+
     /// Bytes of updates waiting for missing dependencies that a board may hold in memory.
     #[arg(long, env = "ATELIER_MAX_PENDING_BYTES", default_value_t = 1024 * 1024)]
     pub max_pending_bytes: usize,
@@ -132,6 +137,7 @@ impl ServeConfig {
             max_awareness_bytes: 16 * 1024,
             awareness_per_sec: 30,
             presence_batch_ms: 50,
+            adds_per_minute: 200,
             max_pending_bytes: 1024 * 1024,
             public_url: None,
             max_body_bytes: 64 * 1024,
@@ -151,6 +157,7 @@ impl ServeConfig {
             max_awareness_bytes: self.max_awareness_bytes,
             awareness_per_sec: self.awareness_per_sec,
             presence_batch_ms: self.presence_batch_ms,
+            adds_per_minute: self.adds_per_minute,
             max_pending_bytes: self.max_pending_bytes,
         }
     }

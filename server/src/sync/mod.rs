@@ -71,6 +71,10 @@ pub struct Limits {
     /// In a room of more than [`BATCH_PRESENCE_ABOVE`] connections, presence changes are
     /// gathered for this many milliseconds and relayed as one frame (0: relay each at once).
     pub presence_batch_ms: u64,
+    /// Items (notes, shapes, ...) one participant may add per minute, unless the board sets its
+    /// own `meta.addsPerMinute` (a public evening: a few signals each). Facilitators are not
+    /// limited. A burst up to one minute's worth passes at once (a paste of many notes).
+    pub adds_per_minute: u64,
 }
 
 /// Rooms up to this many connections relay each presence change at once (a workshop's cursors
@@ -86,6 +90,7 @@ impl Default for Limits {
             awareness_per_sec: 30,
             max_pending_bytes: 1024 * 1024,
             presence_batch_ms: 50,
+            adds_per_minute: 200,
         }
     }
 }

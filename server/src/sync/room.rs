@@ -46,6 +46,9 @@ struct Guard {
     locks: rules::Locks,
     /// The phase the transaction moved the board to, if it did.
     phase_changed: Option<String>,
+    /// Items the transaction added, and how many its author may still add.
+    adds: usize,
+    allowed_adds: usize,
 }
 
 /// Updates applied to the document that must be committed before anyone sees them.
@@ -154,6 +157,8 @@ pub struct Room {
     undo: yrs::UndoManager,
     /// Updates reverted by the rules.
     reverted: u64,
+    /// Additions allowance per participant: (thousandths of an addition, last refill ms).
+    adds: HashMap<Principal, (u64, u64)>,
 }
 
 impl Room {
@@ -185,6 +190,8 @@ impl Room {
             violation: None,
             locks,
             phase_changed: None,
+            adds: 0,
+            allowed_adds: usize::MAX,
         }));
         let capture_guard = guard.clone();
         let mut undo = yrs::UndoManager::with_options(yrs::undo::Options {
@@ -206,6 +213,10 @@ impl Room {
                     rules::track_locks(root, txn, events, &mut g.locks);
                     if let Some(phase) = rules::phase_change(root, txn, events) {
                         g.phase_changed = Some(phase);
+                    }
+                    g.adds += rules::count_adds(root, txn, events);
+                    if g.violation.is_none() && g.role != Role::Facilitator && g.adds > g.allowed_adds {
+                        g.violation = Some(rules::TOO_MANY_ADDS);
                     }
                 }
             });
@@ -246,6 +257,7 @@ impl Room {
             guard,
             undo,
             reverted: 0,
+            adds: HashMap::new(),
         })
     }
 
@@ -423,9 +435,12 @@ impl Room {
 
         // Facilitators' updates are not checked; everyone else's are judged as they integrate.
         let checked = role != Role::Facilitator;
+        let allowed_adds = if checked { self.available_adds(&principal) } else { usize::MAX };
         if let Ok(mut g) = self.guard.lock() {
             g.role = role;
             g.violation = None;
+            g.adds = 0;
+            g.allowed_adds = allowed_adds;
         }
         let applied = {
             let mut txn =
@@ -434,14 +449,17 @@ impl Room {
             let missing = txn.has_missing_updates();
             (applied, missing)
         };
-        let (violation, phase_changed) = self
+        let (violation, phase_changed, adds) = self
             .guard
             .lock()
             .map(|mut g| {
                 g.role = Role::Facilitator;
-                (g.violation.take(), g.phase_changed.take())
+                (g.violation.take(), g.phase_changed.take(), std::mem::take(&mut g.adds))
             })
             .unwrap_or_default();
+        if checked && violation.is_none() && adds > 0 {
+            self.spend_adds(&principal, adds);
+        }
         let integrated = self.captured.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
         if applied.0.is_err() {
             // The document may hold part of the update: only a reload restores committed state.
@@ -525,6 +543,26 @@ impl Room {
             self.staged.push(Staged { origin: SERVER, update: integrated });
         }
         Ok(true)
+    }
+
+    /// How many items the participant may add now: a token bucket per principal holding one
+    /// minute's worth of additions (the board's `meta.addsPerMinute`, else the server's limit).
+    fn available_adds(&mut self, principal: &Principal) -> usize {
+        let per_minute = rules::adds_per_minute(&self.doc.transact()).unwrap_or(self.limits.adds_per_minute);
+        let now = self.now_ms.load(Ordering::Relaxed);
+        let capacity = per_minute.saturating_mul(1000);
+        let (tokens, last) = self.adds.entry(principal.clone()).or_insert((capacity, now));
+        // Thousandths of an addition: per_minute × 1000 per 60,000 ms.
+        let refill = now.saturating_sub(*last).saturating_mul(per_minute) / 60;
+        *tokens = tokens.saturating_add(refill).min(capacity);
+        *last = now;
+        usize::try_from(*tokens / 1000).unwrap_or(usize::MAX)
+    }
+
+    fn spend_adds(&mut self, principal: &Principal, n: usize) {
+        if let Some((tokens, _)) = self.adds.get_mut(principal) {
+            *tokens = tokens.saturating_sub((n as u64).saturating_mul(1000));
+        }
     }
 
     /// Reverts the update just applied with a change of the room's own, staged after it (so the

@@ -36,6 +36,29 @@ pub const LOCKED: &str = "locked";
 pub const SETTINGS_FOR_FACILITATORS: &str = "reverted: board settings are changed by facilitators only";
 pub const LOCKED_ITEM: &str = "reverted: this item is locked by a facilitator";
 pub const NOT_IN_PHASE: &str = "reverted: the current phase does not allow adding this";
+pub const TOO_MANY_ADDS: &str = "reverted: too many additions for now, wait a moment";
+
+/// Items a transaction added to the board's item maps (what the additions limit counts).
+pub fn count_adds(root: &str, txn: &TransactionMut, events: &yrs::types::Events) -> usize {
+    if !ITEM_ROOTS.contains(&root) {
+        return 0;
+    }
+    events
+        .iter()
+        .filter(|e| e.path().is_empty())
+        .filter_map(|e| if let Event::Map(e) = e { Some(e) } else { None })
+        .map(|e| e.keys(txn).values().filter(|c| matches!(c, EntryChange::Inserted(_))).count())
+        .sum()
+}
+
+/// The board's own limit of additions per participant per minute (`meta.addsPerMinute`), if set.
+pub fn adds_per_minute<T: ReadTxn>(txn: &T) -> Option<u64> {
+    let meta = txn.get_map(META)?;
+    match meta.get(txn, "addsPerMinute")? {
+        Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64),
+        _ => None,
+    }
+}
 
 /// The top-level maps participants may add items to in the current phase (None: any).
 fn phase_allows<T: ReadTxn>(txn: &T) -> Option<Vec<String>> {
@@ -235,6 +258,8 @@ mod tests {
         room: Room,
         fac: Doc,
         par: Doc,
+        /// The room clock given with each edit, in ms.
+        now: u64,
     }
 
     impl Board {
@@ -245,7 +270,7 @@ mod tests {
             room.join(PARTICIPANT, Principal::new("paul"), Role::Editor, 0);
             let mut out = Vec::new();
             room.settle(&mut out);
-            Self { room, fac: Doc::with_client_id(101), par: Doc::with_client_id(202) }
+            Self { room, fac: Doc::with_client_id(101), par: Doc::with_client_id(202), now: 0 }
         }
 
         /// `conn` edits its document; the room applies and commits it; every document receives
@@ -263,7 +288,7 @@ mod tests {
                 .receive(
                     conn,
                     vec![Inbound::Update { update: Update::decode_v1(&update).unwrap(), len }],
-                    0,
+                    self.now,
                     &mut out,
                 )
                 .unwrap();
@@ -588,5 +613,37 @@ mod tests {
         let board = crate::boarddoc::read(&v.state).unwrap();
         assert_eq!(board.notes.len(), 2);
         assert_eq!(board.notes[0].text, "Avant le vote");
+    }
+
+    #[test]
+    fn participants_add_a_limited_number_of_items_per_minute() {
+        let mut b = Board::new();
+        b.edit(FACILITATOR, |_d, txn| {
+            txn.get_or_insert_map("meta").insert(txn, "addsPerMinute", 3.0);
+        });
+        for i in 0..3 {
+            let out = b.edit(PARTICIPANT, |d, txn| add_note(d, txn, &format!("s{i}"), "Signal", false));
+            assert!(!denied(&out, PARTICIPANT), "addition {i} is within the limit");
+        }
+        let out = b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "s3", "Un de trop", false));
+        assert!(denied(&out, PARTICIPANT), "the fourth in the same minute is reverted");
+        assert!(b.converged()["notes"].get("s3").is_none());
+        // Changing existing items is not limited; facilitators are not limited.
+        let out = b.edit(PARTICIPANT, |d, txn| {
+            note(d, txn, "s0").insert(txn, "xy", Any::from(vec![Any::from(1.0), Any::from(1.0)]));
+        });
+        assert!(!denied(&out, PARTICIPANT));
+        for i in 0..5 {
+            let out = b.edit(FACILITATOR, |d, txn| add_note(d, txn, &format!("f{i}"), "Consigne", false));
+            assert!(!denied(&out, FACILITATOR));
+        }
+        // Twenty seconds later, one more is allowed (3 a minute), not two.
+        b.now += 20_000;
+        let out = b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "s4", "Plus tard", false));
+        assert!(!denied(&out, PARTICIPANT));
+        let out = b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "s5", "Trop tôt", false));
+        assert!(denied(&out, PARTICIPANT));
+        let s = b.converged();
+        assert!(s["notes"].get("s4").is_some() && s["notes"].get("s5").is_none());
     }
 }
