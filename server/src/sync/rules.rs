@@ -38,7 +38,8 @@ pub const LOCKED_ITEM: &str = "reverted: this item is locked by a facilitator";
 pub const NOT_IN_PHASE: &str = "reverted: the current phase does not allow adding this";
 pub const TOO_MANY_ADDS: &str = "reverted: too many additions for now, wait a moment";
 
-/// Items a transaction added to the board's item maps (what the additions limit counts).
+/// Items (`Y.Map` entries, as the schema writes them) a transaction added to the board's item
+/// maps: what the additions limit counts.
 pub fn count_adds(root: &str, txn: &TransactionMut, events: &yrs::types::Events) -> usize {
     if !ITEM_ROOTS.contains(&root) {
         return 0;
@@ -47,7 +48,7 @@ pub fn count_adds(root: &str, txn: &TransactionMut, events: &yrs::types::Events)
         .iter()
         .filter(|e| e.path().is_empty())
         .filter_map(|e| if let Event::Map(e) = e { Some(e) } else { None })
-        .map(|e| e.keys(txn).values().filter(|c| matches!(c, EntryChange::Inserted(_))).count())
+        .map(|e| e.keys(txn).values().filter(|c| matches!(c, EntryChange::Inserted(Out::YMap(_)))).count())
         .sum()
 }
 
