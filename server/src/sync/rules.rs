@@ -159,8 +159,14 @@ pub fn check(
             }
             let Event::Map(e) = event else { return Some(SETTINGS_FOR_FACILITATORS) };
             for (key, change) in e.keys(txn) {
-                let added = matches!(change, EntryChange::Inserted(_));
-                if !(added && OPEN_META_KEYS.contains(&key.as_ref())) {
+                // Two editors opening a new board at once both add `schema` and `kind`: the
+                // second write arrives as a change to the same value, which is no change.
+                let open = match change {
+                    EntryChange::Inserted(_) => true,
+                    EntryChange::Updated(old, new) => old == new,
+                    EntryChange::Removed(_) => false,
+                };
+                if !(open && OPEN_META_KEYS.contains(&key.as_ref())) {
                     return Some(SETTINGS_FOR_FACILITATORS);
                 }
             }
@@ -391,6 +397,11 @@ mod tests {
             serde_json::json!({"schema": 1, "kind": "postit"}),
             "phase reverted everywhere"
         );
+        // Writing the same value again (a second editor initialising the board) is no change.
+        let out = b.edit(PARTICIPANT, |_d, txn| {
+            txn.get_or_insert_map("meta").insert(txn, "kind", "postit");
+        });
+        assert!(!denied(&out, PARTICIPANT));
         // Changing an existing open key is a settings change too.
         let out = b.edit(PARTICIPANT, |_d, txn| {
             txn.get_or_insert_map("meta").insert(txn, "kind", "radar");
