@@ -30,6 +30,11 @@ export interface Invite {
 export interface CreatedInvite { token: string, url: string, invite: Invite }
 /** An account of the organisation (GET /users, tenant admins). */
 export interface TenantUser { id: string, tenant_id: string, email: string, display_name: string, tenant_role: 'admin' | 'member', created_at: number }
+/** A version of a board (GET /boards/{id}/versions, facilitators): `label` is `phase:<id>` when
+ * the server kept it at a change of phase; `created_by` a principal (`user:<id>`). */
+export interface BoardVersion { id: string, label: string, created_by: string, created_at: number, bytes: number }
+/** What a reveal merged: participants, their notes, private documents that could not be merged. */
+export interface Revealed { authors: number, notes: number, refused: number }
 export interface Me { kind: 'user' | 'guest', user: UserInfo | null, guest: GuestInfo | null }
 
 export class ApiError extends Error {
@@ -89,11 +94,18 @@ export const api = {
   createInvite: (boardId: string, role: 'editor' | 'viewer', expiresInSecs: number) =>
     call<CreatedInvite>('POST', `/boards/${encodeURIComponent(boardId)}/invites`, { role, expires_in_secs: expiresInSecs }),
   revokeInvite: (inviteToken: string) => call<void>('DELETE', `/invites/${encodeURIComponent(inviteToken)}`),
+  revokeBoardInvite: (boardId: string, inviteId: string) =>
+    call<void>('DELETE', `/boards/${encodeURIComponent(boardId)}/invites/${encodeURIComponent(inviteId)}`),
   setMember: (projectId: string, userId: string, role: ProjectRole) =>
     call<Member>('PUT', `/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(userId)}`, { role }),
   removeMember: (projectId: string, userId: string) =>
     call<void>('DELETE', `/projects/${encodeURIComponent(projectId)}/members/${encodeURIComponent(userId)}`),
   users: () => call<TenantUser[]>('GET', '/users'),
+  /** Merges every participant's private notes into the board (a silent phase's reveal). */
+  reveal: (boardId: string) => call<Revealed>('POST', `/boards/${encodeURIComponent(boardId)}/reveal`),
+  versions: (boardId: string) => call<BoardVersion[]>('GET', `/boards/${encodeURIComponent(boardId)}/versions`),
+  keepVersion: (boardId: string, label: string) =>
+    call<BoardVersion>('POST', `/boards/${encodeURIComponent(boardId)}/versions`, { label }),
   acceptInvite: (inviteToken: string, displayName: string) =>
     call<{ token: string, expires_at: number, guest: GuestInfo, board: Board }>(
       'POST', `/invites/${encodeURIComponent(inviteToken)}/accept`, { display_name: displayName }, undefined)

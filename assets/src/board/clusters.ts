@@ -166,9 +166,10 @@ export class ClustersLayer implements ItemLayer {
   remove (ids: string[]): void {
     const gone = new Set(ids.filter((id) => this.clusters.has(id)))
     if (gone.size === 0) return
-    for (const note of this.notesMap.values()) {
+    for (const [noteId, note] of this.notesMap.entries()) {
       const parent = isNote(note) ? note.get(NOTE.parent) : null
-      if (typeof parent === 'string' && gone.has(parent)) note.set(NOTE.parent, null)
+      // A locked note keeps its (now dangling) parent: read as none, and not ours to change.
+      if (typeof parent === 'string' && gone.has(parent) && !this.ctx.lockedForMe(noteId)) note.set(NOTE.parent, null)
     }
     for (const id of gone) {
       if (this.editing?.id === id) this.stopEditing()
@@ -242,7 +243,8 @@ export class ClustersLayer implements ItemLayer {
     const changed: Array<{ from: string | null, to: string | null }> = []
     for (const id of noteIds) {
       const note = this.notesMap.get(id)
-      if (!isNote(note)) continue
+      // A note a facilitator locked keeps its membership until a facilitator moves things.
+      if (!isNote(note) || this.ctx.lockedForMe(id)) continue
       const d = readNote(id, note)
       const cx = d.x + d.w / 2
       const cy = d.y + d.h / 2
@@ -354,6 +356,7 @@ export class ClustersLayer implements ItemLayer {
     if (!prev || prev.h !== d.h) el.style.height = `${d.h}px`
     if (!prev || prev.color !== d.color) el.dataset.color = d.color
     if (!prev || prev.title !== d.title) this.renderTitle(v)
+    el.classList.toggle('locked', d.locked)
     this.label(v)
   }
 
@@ -392,6 +395,7 @@ export class ClustersLayer implements ItemLayer {
     if (!d) return
     const details = [t('cluster.notes', { n: v.notes }), colorLabel(d.color)]
     if (v.votes > 0) details.push(t('vote.total', { n: v.votes }))
+    if (d.locked) details.push(t('lock.locked'))
     if (this.ctx.selection.has(d.id)) details.push(t('cluster.selected'))
     const label = t('cluster.label', { title: d.title.trim() || t('cluster.untitled'), details: details.join(', ') })
     if (v.el.getAttribute('aria-label') !== label) v.el.setAttribute('aria-label', label)
@@ -449,6 +453,11 @@ export class ClustersLayer implements ItemLayer {
    */
   groupSelection (): string | null {
     if (refuse(this.ctx)) return null
+    const refusal = this.ctx.addRefusal(this.name)
+    if (refusal !== null) {
+      this.ctx.tell(refusal)
+      return null
+    }
     const chosen = this.ctx.selection.list().filter((id) => !this.has(id) && layerOf(this.ctx, id) !== null)
     const b = itemBounds(this.ctx, chosen)
     const [cx, cy] = this.ctx.canvas.center()
@@ -518,6 +527,10 @@ export class ClustersLayer implements ItemLayer {
 
   startEditing (id: string): void {
     if (refuse(this.ctx)) return
+    if (this.ctx.lockedForMe(id)) {
+      this.ctx.tell(t('lock.refused'))
+      return
+    }
     const view = this.views.get(id)
     const cluster = this.clusters.get(id)
     const text = isCluster(cluster) ? clusterTitle(cluster) : null
@@ -598,7 +611,7 @@ export class ClustersLayer implements ItemLayer {
   }
 
   private onResizeDown (id: string, e: PointerEvent): void {
-    if (e.button !== 0 || !this.ctx.canEdit()) return
+    if (e.button !== 0 || !this.ctx.canEdit() || this.ctx.lockedForMe(id)) return
     e.stopPropagation()
     const d = this.get(id)
     const cluster = this.clusters.get(id)

@@ -21,4 +21,15 @@ export interface BoardContext {
   readonly layers: ItemLayer[]
   /** Colour of the next note (the last one picked). */
   noteColor: NoteColor
+  /**
+   * Whether this participant facilitates the board (project facilitator or owner, tenant
+   * admin): changes settings, locks items, runs phases and the timer; no lock or phase binds them.
+   */
+  readonly facilitator: () => boolean
+  /** Whether item `id` is locked against this participant (facilitation.ts): not to be changed. */
+  readonly lockedForMe: (id: string) => boolean
+  /** Why this participant may not add items to the top-level map `root` now (the phase), or null. */
+  readonly addRefusal: (root: string) => string | null
+  /** Tells the participant something short: shown over the board for a moment and announced. */
+  readonly tell: (message: string) => void
 }

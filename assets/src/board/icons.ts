@@ -36,7 +36,27 @@ const PATHS = {
   back: 'M15 6l-6 6 6 6',
   summon: 'M4 4l5 5 M20 4l-5 5 M4 20l5-5 M20 20l-5-5 M9 5v4H5 M15 5v4h4 M9 19v-4H5 M15 19v-4h4',
   minimap: 'M3 6l6-2 6 2 6-2v14l-6 2-6-2-6 2z M9 4v14 M15 6v14',
-  close: 'M6 6l12 12 M18 6L6 18'
+  close: 'M6 6l12 12 M18 6L6 18',
+  // Facilitation (locks.ts, phases.ts, timer.ts, versions.ts).
+  lock: 'M6 11h12v9H6z M8 11V8a4 4 0 0 1 8 0v3 M12 15v2',
+  unlock: 'M6 11h12v9H6z M8 11V8a4 4 0 0 1 7.5-2 M12 15v2',
+  agenda: 'M8 6h12 M8 12h12 M8 18h12 M3.5 5l1 1 2-2 M3.5 11l1 1 2-2 M4 18h1',
+  timer: 'M12 8a6.5 6.5 0 1 0 0 13a6.5 6.5 0 1 0 0-13 M12 11v3.5l2 1.5 M10 3h4 M12 3v5',
+  history: 'M4 12a8 8 0 1 0 2.3-5.6 M4 4v4h4 M12 8v4l3 2',
+  play: 'M8 5l11 7-11 7z',
+  pause: 'M8 5v14 M16 5v14',
+  plus: 'M12 5v14 M5 12h14',
+  reset: 'M4 12a8 8 0 1 0 2.3-5.6 M4 4v4h4',
+  next: 'M5 5l7 7-7 7 M13 5l7 7-7 7',
+  previous: 'M19 5l-7 7 7 7 M11 5l-7 7 7 7',
+  stop: 'M6 6h12v12H6z',
+  sound: 'M4 9h4l5-4v14l-5-4H4z M16 9a4 4 0 0 1 0 6 M18.5 6.5a8 8 0 0 1 0 11',
+  soundOff: 'M4 9h4l5-4v14l-5-4H4z M16 9l5 6 M21 9l-5 6',
+  download: 'M12 4v11 M7 10l5 5 5-5 M5 20h14',
+  view: 'M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7-10-7-10-7z M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6',
+  up: 'M12 19V5 M6 11l6-6 6 6',
+  down: 'M12 5v14 M6 13l6 6 6-6',
+  refresh: 'M20 12a8 8 0 1 1-2.3-5.6 M20 4v4h-4'
 } as const
 
 export type IconName = keyof typeof PATHS

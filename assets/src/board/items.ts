@@ -65,6 +65,11 @@ export interface ItemLayer {
    */
   readonly areas?: boolean
   /**
+   * Optional: the element that draws item `id`, for what decorates items of every layer alike
+   * (the padlock and label of a locked item: locks.ts).
+   */
+  element?: (id: string) => HTMLElement | SVGElement | null
+  /**
    * Optional: ids of other items (any layer) that go along with these when they are moved,
    * copied, duplicated or cut (a cluster's notes). Not for delete: deleting a cluster keeps
    * its notes.

@@ -23,6 +23,11 @@ import type { Voting } from './voting'
 const DOUBLE_TAP_MS = 400
 /** Keyboard resizing, in board units (with Shift: five times more). */
 const KEY_STEP = 16
+/** The smallest and largest font of a note's text (board units), and how many times fitText
+ * shrinks it. */
+const MIN_FONT = 12
+const MAX_FONT = 28
+const FIT_ROUNDS = 3
 /** Height of the dot-voting bar at the bottom of a note, board units. */
 const VOTE_BAR = 44
 /** Longest note text taken from the clipboard. */
@@ -38,6 +43,8 @@ interface View {
   votesShown: string
   /** The font size set (--note-font). */
   font: string
+  /** What the font was last fitted to (size, vote bar, text): see fitFont. */
+  fit: string
   data: NoteData | null
 }
 
@@ -48,17 +55,26 @@ interface Editing {
 }
 
 export class NotesLayer implements ItemLayer {
-  readonly name = 'notes'
+  readonly name: string = 'notes'
+  /**
+   * While set, new notes (create, paste) go to this other notes layer instead, and editing its
+   * notes goes through here: a silent phase's private notes (private.ts).
+   */
+  divert: NotesLayer | null = null
   readonly layer: HTMLElement
   private readonly notes: Y.Map<NoteMap>
   private readonly views = new Map<string, View>()
   private order: string[] = []
   private dirty = new Set<string>()
   private frame = 0
+  /** Notes whose text was fitted by estimate since it was last measured (see fitText). */
+  private readonly unmeasured = new Set<View>()
+  private measureFrame = 0
   private editing: Editing | null = null
   private lastTap: { id: string, t: number } | null = null
   private readonly listeners = new Set<() => void>()
   private readonly hintId = 'note-keyboard-hint'
+  private readonly ownsHint: boolean
   private readonly unobserve: () => void
   /** Colours of other participants' selections, by note id (from presence). */
   private remoteSelections = new Map<string, string>()
@@ -69,7 +85,9 @@ export class NotesLayer implements ItemLayer {
     this.notes = notesOf(ctx.doc)
     this.layer = h('div', { class: 'notes-layer' })
     ctx.canvas.world.append(this.layer)
-    ctx.canvas.el.append(h('p', { id: this.hintId, class: 'visually-hidden' }, t('note.keyboardHint')))
+    // One hint for every notes layer (private.ts adds a second one): the first layer keeps it.
+    this.ownsHint = !ctx.canvas.el.querySelector(`#${this.hintId}`)
+    if (this.ownsHint) ctx.canvas.el.append(h('p', { id: this.hintId, class: 'visually-hidden' }, t('note.keyboardHint')))
     const observer = (events: Array<Y.YEvent<any>>, tr: Y.Transaction): void => {
       for (const event of events) {
         if (event.target === this.notes) {
@@ -100,6 +118,7 @@ export class NotesLayer implements ItemLayer {
     this.stopEditing()
     this.unobserve()
     cancelAnimationFrame(this.frame)
+    cancelAnimationFrame(this.measureFrame)
   }
 
   /** Called after the notes changed and were rendered (outline, clusters' counts, minimap). */
@@ -178,6 +197,7 @@ export class NotesLayer implements ItemLayer {
 
   /** New notes from copies (votes are not copied), on top of everything, in their old order. */
   paste (items: ClipItem[], dx: number, dy: number, ids?: Map<string, string>): string[] {
+    if (this.divert) return this.divert.paste(items, dx, dy, ids)
     const copies = items
       .map((item) => ({ item, note: clipNote(item.data) }))
       .filter((c): c is { item: ClipItem, note: ClipNote } => c.note !== null)
@@ -211,6 +231,15 @@ export class NotesLayer implements ItemLayer {
 
   // ---- rendering -------------------------------------------------------------------------
 
+  /** Whether a note of the map is not shown by this layer (private.ts: one revealed already). */
+  protected skips (_id: string): boolean { return false }
+
+  /** Renders these notes again (what `skips` answers for them changed). */
+  protected invalidate (ids: Iterable<string>): void {
+    for (const id of ids) this.dirty.add(id)
+    this.schedule()
+  }
+
   private schedule (): void {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.flush() })
   }
@@ -223,7 +252,7 @@ export class NotesLayer implements ItemLayer {
     for (const id of this.dirty) {
       const note = this.notes.get(id)
       const view = this.views.get(id)
-      if (!isNote(note)) {
+      if (!isNote(note) || this.skips(id)) {
         if (view) {
           if (this.editing?.id === id) this.stopEditing()
           view.el.remove()
@@ -242,6 +271,7 @@ export class NotesLayer implements ItemLayer {
     if (reorder) this.reorder()
     // A change of this participant's dots changes what every vote bar offers.
     if (this.voting.open && this.voting.remaining() !== this.dotsLeft) this.renderAllVotes()
+    this.fitText()
     this.ctx.selection.retain((id) => this.ctx.layers.some((layer) => layer.has(id)))
     for (const fn of this.listeners) fn()
   }
@@ -274,7 +304,7 @@ export class NotesLayer implements ItemLayer {
     el.setAttribute('aria-roledescription', t('note.role'))
     el.addEventListener('pointerdown', (e) => this.onPointerDown(id, e))
     resize.addEventListener('pointerdown', (e) => this.onResizeDown(id, e))
-    const view: View = { el, text, votes: null, votesShown: '', font: '', data: null }
+    const view: View = { el, text, votes: null, votesShown: '', font: '', fit: '', data: null }
     this.views.set(id, view)
     this.layer.append(el)
     return view
@@ -292,19 +322,64 @@ export class NotesLayer implements ItemLayer {
       if (this.editing?.id !== d.id) v.text.textContent = d.text
     }
     el.classList.toggle('empty', d.text.trim() === '')
+    el.classList.toggle('locked', d.locked)
     this.renderVotes(v)
     this.label(v)
   }
 
-  /** The note's font size follows its text, its size and whether the vote bar takes room. */
+  /** The note's font size follows its text, its size and whether the vote bar takes room:
+   * estimated here, then measured (fitText). */
   private fitFont (v: View): void {
     const d = v.data
     if (!d) return
     const bar = v.votes && !v.votes.hidden ? VOTE_BAR : 0
+    const fit = `${d.w} ${d.h} ${bar} ${d.text}`
+    if (v.fit === fit) return
+    v.fit = fit
     const font = `${fitFontSize({ text: d.text, w: d.w, h: d.h - bar })}px`
     if (v.font !== font) {
       v.font = font
       v.el.style.setProperty('--note-font', font)
+    }
+    this.unmeasured.add(v)
+  }
+
+  /**
+   * Makes the text of the notes just fitted fit them as laid out: fitFontSize only estimates,
+   * so a note whose text overflows gets a smaller font, measured again, a few times (fonts
+   * differ between devices); the text is clipped (`overflowing`) only
+   * where it still overflows at the smallest size. (A clip on every note cost ~7 ms of the
+   * browser's layerization at every frame of a pan or zoom over 2,000 notes: docs/benchmarks.md,
+   * "Web UI".) Each round reads the layout once for all the notes in it.
+   */
+  private fitText (): void {
+    cancelAnimationFrame(this.measureFrame)
+    this.measureFrame = 0
+    if (this.unmeasured.size === 0) return
+    // Not laid out yet (the board is being built): on the next frame.
+    if (!this.layer.isConnected) {
+      this.measureFrame = requestAnimationFrame(() => this.fitText())
+      return
+    }
+    // (A text being edited is hidden: measured once it shows again.)
+    let views = [...this.unmeasured].filter((v) => v.data && this.views.get(v.data.id) === v && !v.text.hidden)
+    for (const v of views) this.unmeasured.delete(v)
+    for (let round = 0; views.length > 0; round++) {
+      const room = views.map((v) => Math.min(v.text.clientHeight / Math.max(1, v.text.scrollHeight - 1), v.text.clientWidth / Math.max(1, v.text.scrollWidth - 1)))
+      const again: View[] = []
+      views.forEach((v, i) => {
+        const size = parseFloat(v.font)
+        const fits = room[i] >= 1
+        if (fits || !(size > MIN_FONT) || round === FIT_ROUNDS) {
+          v.el.classList.toggle('overflowing', !fits)
+          return
+        }
+        // The text's height goes roughly with the square of its size (and by whole lines).
+        v.font = `${Math.max(MIN_FONT, Math.min(size - 1, Math.floor(size * Math.sqrt(room[i]) * 0.94)))}px`
+        v.el.style.setProperty('--note-font', v.font)
+        again.push(v)
+      })
+      views = again
     }
   }
 
@@ -317,7 +392,8 @@ export class NotesLayer implements ItemLayer {
     if (!d) return
     const voting = this.voting
     const mine = d.votesBy[this.ctx.participantId] ?? 0
-    const canVote = voting.canVote()
+    // Dots are changes to the note: none on a note locked against us (the server would revert them).
+    const canVote = voting.canVote() && !this.ctx.lockedForMe(d.id)
     const total = voting.showTotals() ? d.votes : 0
     const left = canVote ? voting.remaining() : 0
     const shown = JSON.stringify([canVote, total, mine, left > 0, t('vote.add')])
@@ -367,6 +443,7 @@ export class NotesLayer implements ItemLayer {
       this.label(v)
     }
     this.updateHint()
+    this.fitText()
   }
 
   private label (v: View): void {
@@ -382,6 +459,7 @@ export class NotesLayer implements ItemLayer {
     if (this.voting.showTotals() && d.votes > 0) parts.push(t('vote.total', { n: d.votes }))
     const mine = d.votesBy[this.ctx.participantId] ?? 0
     if (this.voting.open && mine > 0) parts.push(t('vote.mine', { n: mine }))
+    if (d.locked) parts.push(t('lock.locked'))
     if (this.ctx.selection.has(d.id)) parts.push(t('note.selected'))
     const label = parts.join(', ')
     if (v.el.getAttribute('aria-label') !== label) v.el.setAttribute('aria-label', label)
@@ -396,6 +474,7 @@ export class NotesLayer implements ItemLayer {
   }
 
   private updateHint (): void {
+    if (!this.ownsHint) return
     const hint = document.getElementById(this.hintId)
     if (hint) hint.textContent = this.voting.canVote() ? `${t('note.keyboardHint')} ${t('note.voteHint')}` : t('note.keyboardHint')
   }
@@ -452,7 +531,14 @@ export class NotesLayer implements ItemLayer {
 
   /** Creates a note centred on (x, y) and starts editing it. Returns its id. */
   create (x: number, y: number, { edit = true } = {}): string | null {
+    if (this.divert) return this.divert.create(x, y, { edit })
     if (this.refuse()) return null
+    // (Notes go to the `notes` map as far as phases go, private ones included.)
+    const refusal = this.ctx.addRefusal('notes')
+    if (refusal !== null) {
+      this.ctx.tell(refusal)
+      return null
+    }
     const id = newId()
     const [w, hgt] = DEFAULT_NOTE_SIZE
     this.ctx.undo.stopCapturing()
@@ -486,12 +572,14 @@ export class NotesLayer implements ItemLayer {
   /** Colours the selected notes (and remembers the colour for the next notes). Returns how many. */
   colorSelected (color: NoteColor): number {
     this.ctx.noteColor = color
+    // The private notes of the selection (a silent phase) take it too.
+    const diverted = this.divert?.colorSelected(color) ?? 0
     const ids = this.ctx.selection.list().filter((id) => this.views.has(id))
-    if (ids.length === 0 || this.refuse()) return 0
+    if (ids.length === 0 || this.refuse()) return diverted
     this.ctx.undo.stopCapturing()
     this.transact(() => { for (const id of ids) this.notes.get(id)?.set(NOTE.color, color) })
     announce(t('note.colored', { color: colorLabel(color) }))
-    return ids.length
+    return ids.length + diverted
   }
 
   // ---- editing ---------------------------------------------------------------------------
@@ -499,7 +587,12 @@ export class NotesLayer implements ItemLayer {
   isEditing (): boolean { return this.editing !== null }
 
   startEditing (id: string): void {
+    if (this.divert?.has(id) === true && !this.views.has(id)) return this.divert.startEditing(id)
     if (this.refuse()) return
+    if (this.ctx.lockedForMe(id)) {
+      this.ctx.tell(t('lock.refused'))
+      return
+    }
     const view = this.views.get(id)
     const note = this.notes.get(id)
     const text = note ? noteText(note) : null
@@ -548,6 +641,8 @@ export class NotesLayer implements ItemLayer {
       view.text.hidden = false
       view.text.textContent = view.data?.text ?? ''
       if (refocus) view.el.focus({ preventScroll: true })
+      this.unmeasured.add(view)
+      this.fitText()
     }
   }
 
@@ -572,7 +667,7 @@ export class NotesLayer implements ItemLayer {
   }
 
   private onResizeDown (id: string, e: PointerEvent): void {
-    if (e.button !== 0 || !this.ctx.canEdit()) return
+    if (e.button !== 0 || !this.ctx.canEdit() || this.ctx.lockedForMe(id)) return
     e.stopPropagation()
     const d = this.get(id)
     const note = this.notes.get(id)
@@ -682,15 +777,39 @@ function excerpt (text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
 
-/** A font size (board units) that lets the text fill the note without overflowing. */
+/**
+ * A font size (board units) that lets the text fill the note without overflowing: the largest at
+ * which the text, wrapped word by word at about 0.58 em a character and 1.3 em a line, fits in
+ * the note. An estimate: NotesLayer.fitText measures it. (Estimating from the text's area alone
+ * overflowed 4 notes in 10 of the UI benchmark's board, whose words are short.)
+ */
 export function fitFontSize (d: { text: string, w: number, h: number }): number {
   const padding = 24
   const width = Math.max(1, d.w - padding)
-  const area = width * Math.max(1, d.h - padding)
-  const lines = d.text.split('\n').length
-  const chars = Math.max(12, d.text.length + lines * 8)
-  // A character takes about 0.55 em × 1.3 em; the longest word must fit on one line.
-  const em = Math.sqrt(area / (chars * 0.55 * 1.3))
-  const longest = Math.max(1, ...d.text.split(/\s+/).map((word) => word.length))
-  return Math.round(clamp(Math.min(em, width / (longest * 0.62)), 12, 28))
+  const height = Math.max(1, d.h - padding)
+  const paragraphs = d.text.split('\n').map((p) => p.split(/\s+/).filter(Boolean).map((word) => word.length))
+  // The longest word must fit on one line.
+  const longest = Math.max(1, ...paragraphs.flat())
+  const largest = Math.floor(clamp(width / (longest * 0.62), MIN_FONT, MAX_FONT))
+  for (let size = largest; size > MIN_FONT; size--) {
+    const perLine = Math.max(1, Math.floor(width / (size * 0.58)))
+    let lines = 0
+    for (const words of paragraphs) {
+      lines++
+      let used = 0
+      for (const n of words) {
+        if (used > 0 && used + 1 + n <= perLine) {
+          used += 1 + n
+        } else {
+          // A new line (unless this is the paragraph's first word); a word longer than a line
+          // is broken.
+          const broken = Math.ceil(n / perLine) - 1
+          lines += (used > 0 ? 1 : 0) + broken
+          used = n - broken * perLine
+        }
+      }
+    }
+    if (lines * size * 1.3 <= height) return size
+  }
+  return MIN_FONT
 }

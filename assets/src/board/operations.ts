@@ -68,6 +68,16 @@ export function boardTopZ (ctx: BoardContext): string | null {
   return top
 }
 
+/**
+ * The ids this participant may change: not those a facilitator locked (for facilitators, all).
+ * Moving or deleting filters through here, so that what a selection carries along (a cluster's
+ * notes, what lies in a frame) never includes a locked item: the server would revert the whole
+ * update.
+ */
+export function changeable (ctx: BoardContext, ids: string[]): string[] {
+  return ids.filter((id) => !ctx.lockedForMe(id))
+}
+
 /** Lets every layer update what depends on positions (cluster membership). Inside a transaction. */
 export function settle (ctx: BoardContext, ids: string[]): void {
   if (ids.length === 0) return
@@ -140,6 +150,14 @@ export function copyItems (ctx: BoardContext, ids: string[]): ClipItem[] {
  * carried their original id, the map from it to the new one.
  */
 export function pasteItems (ctx: BoardContext, items: ClipItem[], dx: number, dy: number): { ids: string[], map: Map<string, string> } {
+  // What the current phase does not let this participant add stays out (and they are told).
+  const refusals = new Set<string>()
+  items = items.filter((item) => {
+    const why = ctx.addRefusal(item.layer)
+    if (why !== null) refusals.add(why)
+    return why === null
+  })
+  for (const why of refusals) ctx.tell(why)
   const map = new Map<string, string>()
   for (const item of items) if (typeof item.id === 'string' && !map.has(item.id)) map.set(item.id, newId())
   const created: string[] = []
@@ -192,7 +210,7 @@ export function startDrag (ctx: BoardContext, id: string, e: PointerEvent, optio
   if (e.shiftKey || e.ctrlKey || e.metaKey) sel.toggle(id)
   else if (!sel.has(id)) sel.set([id])
   const editable = ctx.canEdit()
-  const movers = sel.has(id) ? withCarried(ctx, sel.list()) : []
+  let movers = sel.has(id) ? changeable(ctx, withCarried(ctx, sel.list())) : []
   const sx = e.clientX
   const sy = e.clientY
   let moved = false
@@ -207,6 +225,8 @@ export function startDrag (ctx: BoardContext, id: string, e: PointerEvent, optio
     const dx = round(target[0] - applied[0])
     const dy = round(target[1] - applied[1])
     if (dx === 0 && dy === 0) return
+    // A facilitator may lock an item while it is being dragged: it stays where it is now.
+    movers = changeable(ctx, movers)
     ctx.doc.transact(() => moveItems(ctx, movers, dx, dy), LOCAL)
     applied = [applied[0] + dx, applied[1] + dy]
     emitDrag(ctx, movers)
@@ -339,7 +359,7 @@ export class ItemOps {
 
   /** Moves the selection (and what it carries) by (dx, dy): the arrow keys. */
   nudge (dx: number, dy: number): void {
-    const ids = withCarried(this.ctx, this.selected())
+    const ids = changeable(this.ctx, withCarried(this.ctx, this.selected()))
     if (ids.length === 0 || refuse(this.ctx)) return
     this.ctx.doc.transact(() => {
       moveItems(this.ctx, ids, dx, dy)
@@ -355,7 +375,7 @@ export class ItemOps {
    */
   deleteSelected ({ withContents = false, quiet = false } = {}): void {
     const chosen = this.selected()
-    const ids = withContents ? withCarried(this.ctx, chosen) : chosen
+    const ids = changeable(this.ctx, withContents ? withCarried(this.ctx, chosen) : chosen)
     if (ids.length === 0 || refuse(this.ctx)) return
     this.ctx.undo.stopCapturing()
     this.ctx.doc.transact(() => {
@@ -373,6 +393,7 @@ export class ItemOps {
     if (chosen.length === 0 || refuse(this.ctx)) return
     const ids = withCarried(this.ctx, chosen)
     const { ids: created, map } = pasteItems(this.ctx, copyItems(this.ctx, ids), DUPLICATE_OFFSET, DUPLICATE_OFFSET)
+    if (created.length === 0) return
     const copies = chosen.map((id) => map.get(id)).filter((id): id is string => !!id && created.includes(id))
     this.ctx.selection.set(copies.length > 0 ? copies : created)
     announce(this.allNotes(ids) ? t('note.duplicated', { n: ids.length }) : t('items.duplicated', { n: ids.length }))

@@ -1,5 +1,5 @@
 // The toolbar's controls for organising the board: grouping into a cluster, send to back, the
-// "more actions" menu (copy, cut, paste, forward, backward, select all, dissolve a cluster,
+// facilitators' padlock (locks.ts), the "more actions" menu (copy, cut, paste, forward, backward, select all, dissolve a cluster,
 // delete a cluster with its notes) and the voting controls. The toolbar (toolbar.ts) places
 // them; each control says what it does, with its shortcut, to every user.
 //
@@ -13,6 +13,8 @@ import type { ClustersLayer } from './clusters'
 import type { BoardContext } from './context'
 import type { IconName } from './icons'
 import type { NotesLayer } from './notes'
+import { gateButton } from './facilitation'
+import type { Locks } from './locks'
 import type { ItemOps } from './operations'
 import type { NoteColor } from './schema'
 import { VotingControls, type Voting } from './voting'
@@ -47,7 +49,8 @@ export class OrganiseTools {
     private readonly clipboard: BoardClipboard,
     private readonly clusters: ClustersLayer,
     private readonly notes: NotesLayer,
-    voting: Voting
+    voting: Voting,
+    private readonly locks: Locks
   ) {
     this.votingControls = new VotingControls(ctx, voting)
     document.addEventListener('pointerdown', this.onOutside, true)
@@ -80,6 +83,7 @@ export class OrganiseTools {
       }
     })
     this.moreButton = more
+    const lock = this.locks.button(button)
     const sel = (): boolean => this.ops.selected().length > 0
     const editable = (): boolean => this.ctx.canEdit()
     const clusterSelected = (): boolean => this.ctx.selection.list().some((id) => this.clusters.has(id))
@@ -110,7 +114,7 @@ export class OrganiseTools {
     })
     this.menu.addEventListener('keydown', (e) => this.onMenuKey(e))
     this.update()
-    return [this.back, h('div', { class: 'menu-anchor' }, more, this.menu)]
+    return [this.back, lock, h('div', { class: 'menu-anchor' }, more, this.menu)]
   }
 
   /** Colours the selected notes and clusters (the toolbar's swatches). */
@@ -130,10 +134,13 @@ export class OrganiseTools {
       this.cluster.title = `${label} (Ctrl+G)`
       const text = this.cluster.querySelector('.tool-label')
       if (text && text.textContent !== label) text.textContent = label
+      // The current phase may not let participants add groups (facilitation.ts).
+      gateButton(this.cluster, this.ctx.addRefusal('clusters'), `${label} (Ctrl+G)`)
     }
     if (this.back) this.back.disabled = !editable || selected.length === 0
     for (const { entry, el } of this.entries) el.setAttribute('aria-disabled', String(!entry.enabled()))
     this.votingControls.update()
+    this.locks.update()
   }
 
   // ---- the menu --------------------------------------------------------------------------

@@ -26,6 +26,9 @@ export class Outline {
   /** What the list shows, to rebuild it only when that changes (not on every move). */
   private shown = ''
   private readonly cleanups: Array<() => void> = []
+  /** This participant's private notes during a silent phase (private.ts), listed apart. */
+  private privateNotes: NotesLayer | null = null
+  private offPrivate: (() => void) | null = null
 
   constructor (private readonly ctx: BoardContext, private readonly notes: NotesLayer, private readonly clusters: ClustersLayer, private readonly voting: Voting) {
     this.heading = h('h2', { id: 'outline-heading' })
@@ -49,6 +52,15 @@ export class Outline {
   destroy (): void {
     cancelAnimationFrame(this.frame)
     for (const off of this.cleanups) off()
+    this.offPrivate?.()
+  }
+
+  /** Lists these private notes too (null: none, the silent phase is over). */
+  setPrivate (layer: NotesLayer | null): void {
+    this.offPrivate?.()
+    this.offPrivate = layer ? layer.onChange(() => this.schedule()) : null
+    this.privateNotes = layer
+    this.schedule()
   }
 
   render (): void {
@@ -65,7 +77,10 @@ export class Outline {
     groups.sort((a, b) => (byVotes ? b.votes - a.votes : 0) || readingOrder(a.cluster, b.cluster))
     const grouped = new Set(groups.flatMap((g) => g.notes.map((n) => n.id)))
     const loose = all.filter((n) => !grouped.has(n.id)).sort(noteOrder)
+    const privateLayer = this.privateNotes
+    const mine = (privateLayer?.all() ?? []).sort(readingOrder)
     const signature = JSON.stringify([
+      mine.map((n) => this.noteKey(n)),
       t('outline.title'), totals, canSort, byVotes,
       groups.map((g) => [g.cluster.id, g.cluster.title, g.cluster.color, this.ctx.selection.has(g.cluster.id), g.notes.map((n) => this.noteKey(n))]),
       loose.map((n) => this.noteKey(n))
@@ -83,16 +98,17 @@ export class Outline {
     const refocus: HTMLElement[] = []
     clear(this.list)
     let number = 0
-    const noteItem = (n: NoteData): HTMLElement => {
+    const noteItem = (n: NoteData, layer: NotesLayer = this.notes): HTMLElement => {
       number++
       const text = n.text.trim() === '' ? t('note.empty') : n.text.trim()
       const details = [colorLabel(n.color)]
+      if (layer !== this.notes) details.push(t('silent.badge'))
       if (totals && n.votes > 0) details.push(t('vote.total', { n: n.votes }))
       const button = this.entry(n.id, t('outline.item', { n: number, text, details: details.join(', ') }),
         h('span', { class: 'outline-swatch', 'data-color': n.color, 'aria-hidden': 'true' }),
         h('span', { class: 'outline-text' }, text),
         totals && n.votes > 0 ? h('span', { class: 'outline-votes', 'aria-hidden': 'true' }, h('span', { class: 'dot' }), String(n.votes)) : null)
-      button.addEventListener('click', () => this.notes.focus(n.id))
+      button.addEventListener('click', () => layer.focus(n.id))
       if (n.id === focusedId) refocus.push(button)
       return h('li', {}, button)
     }
@@ -107,16 +123,22 @@ export class Outline {
       button.dataset.color = g.cluster.color
       button.addEventListener('click', () => this.clusters.focus(g.cluster.id))
       if (g.cluster.id === focusedId) refocus.push(button)
-      const members = h('ol', { class: 'outline-list outline-members', 'aria-label': t('outline.members', { title }) }, ...g.notes.map(noteItem))
+      const members = h('ol', { class: 'outline-list outline-members', 'aria-label': t('outline.members', { title }) }, ...g.notes.map((n) => noteItem(n)))
       this.list.append(h('li', { class: 'outline-group' }, button, g.notes.length > 0 ? members : null))
     }
     if (groups.length > 0 && loose.length > 0) {
       const id = 'outline-loose'
       this.list.append(h('li', { class: 'outline-group' },
         h('h3', { class: 'outline-subhead', id }, t('outline.ungrouped')),
-        h('ol', { class: 'outline-list outline-members', 'aria-labelledby': id }, ...loose.map(noteItem))))
+        h('ol', { class: 'outline-list outline-members', 'aria-labelledby': id }, ...loose.map((n) => noteItem(n)))))
     } else {
-      this.list.append(...loose.map(noteItem))
+      this.list.append(...loose.map((n) => noteItem(n)))
+    }
+    if (privateLayer && mine.length > 0) {
+      const id = 'outline-private'
+      this.list.append(h('li', { class: 'outline-group' },
+        h('h3', { class: 'outline-subhead', id }, t('outline.private')),
+        h('ol', { class: 'outline-list outline-members', 'aria-labelledby': id }, ...mine.map((n) => noteItem(n, privateLayer)))))
     }
     refocus[0]?.focus({ preventScroll: true })
   }

@@ -28,7 +28,11 @@ export const META = {
   // totals are hidden while it is open.
   votesPerParticipant: 'votesPerParticipant',
   votingOpen: 'votingOpen',
-  votesHidden: 'votesHidden'
+  votesHidden: 'votesHidden',
+  // Facilitation (docs/board-schema.md, meta): the agenda, the current phase, the shared timer.
+  phases: 'phases',
+  phase: 'phase',
+  timer: 'timer'
 } as const
 
 /** Keys of one note (a Y.Map in doc.getMap('notes')). */
@@ -74,6 +78,8 @@ export interface NoteData {
   votesBy: Record<string, number>
   createdBy: string
   createdAt: number
+  /** Locked by a facilitator (see `LOCKED`). */
+  locked: boolean
 }
 
 export function notesOf (doc: Y.Doc): Y.Map<NoteMap> {
@@ -128,7 +134,8 @@ export function readNote (id: string, note: NoteMap): NoteData {
     votes: voteCount,
     votesBy,
     createdBy: String(note.get(NOTE.createdBy) ?? ''),
-    createdAt: finite(note.get(NOTE.createdAt), 0)
+    createdAt: finite(note.get(NOTE.createdAt), 0),
+    locked: isLocked(note)
   }
 }
 
@@ -595,6 +602,8 @@ export interface ClusterData {
   z: string
   createdBy: string
   createdAt: number
+  /** Locked by a facilitator (see `LOCKED`). */
+  locked: boolean
 }
 
 export function clustersOf (doc: Y.Doc): Y.Map<ClusterMap> {
@@ -626,7 +635,8 @@ export function readCluster (id: string, cluster: ClusterMap): ClusterData {
     color: (NOTE_COLORS as readonly unknown[]).includes(color) ? color as NoteColor : DEFAULT_CLUSTER_COLOR,
     z: typeof z === 'string' ? z : '',
     createdBy: String(cluster.get(CLUSTER.createdBy) ?? ''),
-    createdAt: finite(cluster.get(CLUSTER.createdAt), 0)
+    createdAt: finite(cluster.get(CLUSTER.createdAt), 0),
+    locked: isLocked(cluster)
   }
 }
 
@@ -666,4 +676,133 @@ export function setClusterWH (cluster: ClusterMap, w: number, h: number): void {
     round(clamp(w, MIN_CLUSTER_SIZE[0], MAX_CLUSTER_SIZE[0])),
     round(clamp(h, MIN_CLUSTER_SIZE[1], MAX_CLUSTER_SIZE[1]))
   ])
+}
+
+// ---- facilitation: locked items, the agenda of phases, the shared timer ---------------------
+// docs/board-schema.md: `locked` on items, `meta.phases`, `meta.phase`, `meta.timer`, and
+// "Facilitation rules (enforced by the server)" (server/src/sync/rules.rs).
+
+/** The top-level maps whose items the facilitation rules cover (locks, what a phase allows). */
+export const ITEM_ROOTS = ['notes', 'clusters', 'strokes', 'shapes', 'frames'] as const
+export type ItemRoot = typeof ITEM_ROOTS[number]
+
+/** An item's key (boolean): true locks it against participants; only facilitators write it. */
+export const LOCKED = 'locked'
+
+/** Whether an item's map says it is locked. */
+export function isLocked (item: unknown): boolean {
+  return item instanceof Y.Map && item.get(LOCKED) === true
+}
+
+/** An item's map in one of the top-level maps, or null. */
+export function itemMapOf (doc: Y.Doc, root: string, id: string): ItemMap | null {
+  const m = doc.getMap<unknown>(root).get(id)
+  return m instanceof Y.Map ? m as ItemMap : null
+}
+
+/** Longest phase (and timer) the UI offers, in minutes. */
+export const MAX_PHASE_MINUTES = 600
+/** Longest phase title kept. */
+export const MAX_PHASE_TITLE = 120
+
+/** One phase of the agenda (`meta.phases`), read defensively. */
+export interface Phase {
+  id: string
+  title: string
+  /** Planned duration in minutes, or null. */
+  minutes: number | null
+  /** The top-level maps participants may add items to during it; null: anything. */
+  allow: string[] | null
+  /** Keys written by other clients, kept as they were when the agenda is rewritten. */
+  extra: Record<string, unknown>
+}
+
+/** The agenda, in order; entries without a usable id (or repeating one) are skipped. */
+export function readPhases (meta: Y.Map<unknown>): Phase[] {
+  const raw = meta.get(META.phases)
+  if (!Array.isArray(raw)) return []
+  const seen = new Set<string>()
+  const out: Phase[] = []
+  for (const p of raw as unknown[]) {
+    if (!p || typeof p !== 'object' || Array.isArray(p)) continue
+    const { id, title, minutes, allow, ...extra } = p as Record<string, unknown>
+    if (typeof id !== 'string' || id === '' || seen.has(id)) continue
+    seen.add(id)
+    out.push({
+      id,
+      title: typeof title === 'string' ? title.slice(0, MAX_PHASE_TITLE) : '',
+      minutes: typeof minutes === 'number' && Number.isFinite(minutes) && minutes > 0 ? Math.min(minutes, MAX_PHASE_MINUTES) : null,
+      allow: Array.isArray(allow) ? allow.filter((a): a is string => typeof a === 'string') : null,
+      extra
+    })
+  }
+  return out
+}
+
+/** A phase as stored: `{id, title, minutes?, allow?}` plus the keys others wrote. */
+export function phaseJSON (p: Phase): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...p.extra, id: p.id, title: p.title }
+  if (p.minutes !== null) out.minutes = p.minutes
+  if (p.allow !== null) out.allow = [...p.allow]
+  return out
+}
+
+/** The id in `meta.phase`, or null (no phase: no limit). */
+export function readPhaseId (meta: Y.Map<unknown>): string | null {
+  const id = meta.get(META.phase)
+  return typeof id === 'string' && id !== '' ? id : null
+}
+
+/**
+ * The shared timer (`meta.timer`). Times are milliseconds by the server's clock as the writing
+ * client estimated it (clock.ts): `startedAt` is when it last started running (null: paused or
+ * not started), `elapsedMs` what ran before that, `durationMs` the whole duration.
+ */
+export interface TimerState {
+  durationMs: number
+  startedAt: number | null
+  elapsedMs: number
+  /** The phase it was started for, if any (it goes when that phase ends). */
+  phase: string | null
+}
+
+/** Longest timer kept (ten hours, like the longest phase). */
+export const MAX_TIMER_MS = MAX_PHASE_MINUTES * 60_000
+
+export function readTimer (meta: Y.Map<unknown>): TimerState | null {
+  const raw = meta.get(META.timer)
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null
+  const t = raw as Record<string, unknown>
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+  const duration = num(t.durationMs)
+  if (duration === null || duration <= 0) return null
+  return {
+    durationMs: Math.min(duration, MAX_TIMER_MS * 2),
+    startedAt: num(t.startedAt),
+    elapsedMs: clamp(num(t.elapsedMs) ?? 0, 0, MAX_TIMER_MS * 2),
+    phase: typeof t.phase === 'string' && t.phase !== '' ? t.phase : null
+  }
+}
+
+export function timerJSON (timer: TimerState): Record<string, unknown> {
+  const out: Record<string, unknown> = { durationMs: Math.round(timer.durationMs), startedAt: timer.startedAt === null ? null : Math.round(timer.startedAt), elapsedMs: Math.round(timer.elapsedMs) }
+  if (timer.phase !== null) out.phase = timer.phase
+  return out
+}
+
+/** Milliseconds left at `now` (server clock); negative once the time is up. */
+export function timerRemaining (timer: TimerState, now: number): number {
+  const running = timer.startedAt === null ? 0 : Math.max(0, now - timer.startedAt)
+  return timer.durationMs - timer.elapsedMs - running
+}
+
+/**
+ * A phase's optional key `private` (boolean): a silent phase. Participants' new notes go to their
+ * private document (`/ws/{board_id}/mine`) until a facilitator reveals them (private.ts).
+ */
+export const PHASE_PRIVATE = 'private'
+
+/** Whether a phase is silent (`private: true`). */
+export function isPrivatePhase (phase: Phase): boolean {
+  return phase.extra[PHASE_PRIVATE] === true
 }

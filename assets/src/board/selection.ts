@@ -5,13 +5,15 @@ type Listener = () => void
 export class Selection {
   private ids = new Set<string>()
   private listeners = new Set<Listener>()
+  /** Which items may be selected at all (a participant does not select locked items). */
+  private selectable: (id: string) => boolean = () => true
 
   has (id: string): boolean { return this.ids.has(id) }
   get size (): number { return this.ids.size }
   list (): string[] { return [...this.ids] }
 
   set (ids: Iterable<string>): void {
-    const next = new Set(ids)
+    const next = new Set([...ids].filter((id) => this.selectable(id)))
     if (next.size === this.ids.size && [...next].every((id) => this.ids.has(id))) return
     this.ids = next
     this.emit()
@@ -27,6 +29,12 @@ export class Selection {
   }
 
   clear (): void { this.set([]) }
+
+  /** Limits what may be selected from now on, and drops what the selection holds beyond it. */
+  setSelectable (fn: (id: string) => boolean): void {
+    this.selectable = fn
+    this.retain(fn)
+  }
 
   /** Drops ids that no longer exist. */
   retain (exists: (id: string) => boolean): void {

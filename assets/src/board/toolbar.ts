@@ -6,6 +6,7 @@
 import { h } from '../dom'
 import { colorLabel, t, type MessageKey } from '../i18n'
 import type { BoardContext } from './context'
+import { gateButton } from './facilitation'
 import { icon, type IconName } from './icons'
 import type { NotesLayer } from './notes'
 import type { ItemOps } from './operations'
@@ -21,6 +22,8 @@ export class Toolbar {
   private buttons = new Map<string, HTMLButtonElement>()
   private swatches: HTMLButtonElement[] = []
   private zoomLabel: HTMLElement | null = null
+  /** Groups placed after the voting controls (the facilitators' tools: pages/board.ts). */
+  readonly extras: HTMLElement[] = []
 
   constructor (private readonly ctx: BoardContext, private readonly notes: NotesLayer, private readonly ops: ItemOps, private readonly organise: OrganiseTools) {
     this.el = h('div', { class: 'toolbar', role: 'toolbar' })
@@ -88,7 +91,8 @@ export class Toolbar {
         ...this.organise.arrangeControls(this.button.bind(this)),
         this.button('duplicate', 'duplicate', 'toolbar.duplicate', 'Ctrl+D', () => this.ops.duplicateSelected()),
         this.button('delete', 'trash', 'toolbar.delete', 'Delete', () => this.ops.deleteSelected())),
-      this.organise.votingControls.el)
+      this.organise.votingControls.el,
+      ...this.extras)
     this.organise.votingControls.build()
     this.zoomLabel = h('span', { class: 'zoom-level', 'aria-live': 'off' })
     this.zoomEl.append(
@@ -108,6 +112,8 @@ export class Toolbar {
       if (b) b.disabled = !enabled
     }
     set('add', editable)
+    // The current phase may not let participants add notes: the button says so (facilitation.ts).
+    gateButton(this.buttons.get('add'), this.ctx.addRefusal('notes'), `${t('toolbar.addNote')} (N)`)
     set('undo', editable && this.ctx.undo.canUndo())
     set('redo', editable && this.ctx.undo.canRedo())
     set('front', editable && selected)

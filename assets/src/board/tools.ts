@@ -17,6 +17,7 @@ import { ApiError } from '../api'
 import type { Gesture, Rect } from './canvas'
 import type { BoardContext } from './context'
 import { mayEdit } from './drawn'
+import { gateButton } from './facilitation'
 import type { FramesLayer } from './frames'
 import { rectFrom, type Point } from './geometry'
 import type { Handles } from './handles'
@@ -46,6 +47,11 @@ const TOOLS: ToolDef[] = [
   { id: 'frame', icon: 'frame', label: 'tool.frame', key: 'F' },
   { id: 'image', icon: 'image', label: 'tool.image', key: 'I' }
 ]
+
+/** The top-level map each tool adds items to (what a phase may not allow); none for the others. */
+const ROOT_OF: Partial<Record<Tool | 'image', string>> = {
+  pen: 'strokes', rect: 'shapes', ellipse: 'shapes', arrow: 'shapes', text: 'shapes', image: 'shapes', frame: 'frames'
+}
 
 /** Tools whose items take the ink colour (and width) chosen in the options. */
 const STYLED: Tool[] = ['pen', 'rect', 'ellipse', 'arrow', 'text']
@@ -178,10 +184,18 @@ export class Tools {
     const styling = editable && (STYLED.includes(this.tool) || sel.strokes.length > 0 || sel.shapes.length > 0)
     this.options.hidden = !styling
     for (const b of Array.from(this.palette.querySelectorAll<HTMLButtonElement>('[data-draw-tool]'))) {
-      const id = b.dataset.drawTool
+      const id = b.dataset.drawTool as Tool | 'image'
       if (id !== 'image') b.setAttribute('aria-pressed', String(id === this.tool))
       b.disabled = !editable
+      // Still focusable when the phase does not allow it: a tap says why.
+      const def = TOOLS.find((d) => d.id === id)
+      const root = ROOT_OF[id]
+      const refusal = root ? this.ctx.addRefusal(root) : null
+      gateButton(b, refusal, def ? `${t(def.label)} (${def.key})` : '')
     }
+    // The phase changed under a tool it no longer allows: back to selection.
+    const root = ROOT_OF[this.tool]
+    if (root && this.ctx.addRefusal(root) !== null) this.setTool('select', { quiet: true })
     for (const s of Array.from(this.options.querySelectorAll<HTMLButtonElement>('[data-ink]'))) s.setAttribute('aria-pressed', String(s.dataset.ink === this.color))
     for (const b of Array.from(this.options.querySelectorAll<HTMLButtonElement>('[data-width]'))) b.setAttribute('aria-pressed', String(Number(b.dataset.width) === this.width))
     const fill = this.options.querySelector<HTMLButtonElement>('[data-fill-toggle]')
@@ -197,6 +211,7 @@ export class Tools {
   setTool (tool: Tool, { quiet = false } = {}): void {
     if (tool !== 'select' && !this.ctx.canEdit()) return
     if (tool === this.tool) return
+    if (this.refused(tool)) return
     this.tool = tool
     this.update()
     if (!quiet) {
@@ -227,6 +242,14 @@ export class Tools {
     this.update()
   }
 
+  /** Says why the current phase does not let this participant use `tool`, and returns true. */
+  private refused (tool: Tool | 'image'): boolean {
+    const root = ROOT_OF[tool]
+    const why = root ? this.ctx.addRefusal(root) : null
+    if (why !== null) this.ctx.tell(why)
+    return why !== null
+  }
+
   // ---- keyboard ----------------------------------------------------------------------------
 
   /** Keys on the board outside text fields; returns true when handled. */
@@ -243,6 +266,10 @@ export class Tools {
       const focused = (e.target as Element | null)?.closest?.('[data-item-id]')
       const id = focused instanceof Element ? focused.getAttribute('data-item-id') : null
       if (id && this.tool === 'select') {
+        if ((this.shapes.get(id)?.type === 'label' || this.frames.has(id)) && this.ctx.lockedForMe(id)) {
+          this.ctx.tell(t('lock.refused'))
+          return true
+        }
         // Labels and frames have text to edit; other items leave Enter to the board.
         if (this.shapes.get(id)?.type === 'label') this.shapes.activate(id)
         else if (this.frames.has(id)) this.frames.activate(id)
@@ -314,6 +341,12 @@ export class Tools {
     if ((e.target as Element | null)?.closest?.('button, a, input, select, textarea, .zoom-controls, .board-toast')) return
     if (e.pointerType === 'touch' && this.penSeen) return
     if (!this.ctx.canEdit()) { this.setTool('select', { quiet: true }); return }
+    if (this.tool !== 'eraser' && this.refused(this.tool)) {
+      this.setTool('select', { quiet: true })
+      e.stopPropagation()
+      e.preventDefault()
+      return
+    }
     let inner: Gesture | null = null
     const claimed = this.ctx.canvas.claim(e, {
       move: (ev) => inner?.move(ev),
@@ -368,7 +401,8 @@ export class Tools {
     const visit = (a: Point, b: Point): void => {
       const r = ERASER_RADIUS / this.ctx.canvas.view.scale
       for (const id of [...this.strokes.hit(a, b, r), ...this.shapes.hit(a, b, r)]) {
-        if (marked.has(id)) continue
+        // What a facilitator locked is not erased (nor marked as if it would be).
+        if (marked.has(id) || this.ctx.lockedForMe(id)) continue
         marked.add(id)
         this.elementOf(id)?.classList.add('erasing')
       }
@@ -510,7 +544,7 @@ export class Tools {
   // ---- images ------------------------------------------------------------------------------
 
   pickImages (): void {
-    if (!mayEdit(this.ctx)) return
+    if (!mayEdit(this.ctx) || this.refused('image')) return
     this.fileInput.click()
   }
 
@@ -542,7 +576,7 @@ export class Tools {
 
   /** Uploads images and places them, centred on `at` (or the view's centre), side by side. */
   async addImages (files: File[], at: Point | null): Promise<void> {
-    if (!files.length || !mayEdit(this.ctx)) return
+    if (!files.length || !mayEdit(this.ctx) || this.refused('image')) return
     let [x, y] = at ?? this.ctx.canvas.center()
     const added: string[] = []
     for (const file of files) {

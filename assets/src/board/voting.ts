@@ -1,7 +1,8 @@
 // Dot voting: each participant has a budget of dots (meta.votesPerParticipant) to place on notes
 // while a vote is open (meta.votingOpen); a note's dots are in its `votes` map (participant id →
 // their dots there). Facilitators open and close the vote, set the budget, may hide the totals
-// while it is open (meta.votesHidden) and clear every vote. Viewers do not vote.
+// while it is open (meta.votesHidden) and clear every vote. Viewers do not vote, and nobody but
+// facilitators votes on a note a facilitator locked (a dot changes the note).
 //
 // The budget is kept by the clients (this module), not by the server: docs/board-schema.md says
 // so, and server enforcement of voting sessions is a later issue.
@@ -90,7 +91,7 @@ export class Voting {
 
   /** Places one of this participant's dots on a note. Returns whether it did. */
   add (noteId: string): boolean {
-    if (!this.allowed()) return false
+    if (!this.allowed(noteId)) return false
     const note = this.notes.get(noteId)
     if (!isNote(note)) return false
     if (this.remaining() <= 0) {
@@ -107,7 +108,7 @@ export class Voting {
 
   /** Takes one of this participant's dots back from a note. Returns whether it did. */
   remove (noteId: string): boolean {
-    if (!this.allowed()) return false
+    if (!this.allowed(noteId)) return false
     const note = this.notes.get(noteId)
     const mine = this.mine(noteId)
     if (!isNote(note) || mine === 0) return false
@@ -122,13 +123,18 @@ export class Voting {
     return true
   }
 
-  private allowed (): boolean {
+  private allowed (noteId: string): boolean {
     if (!this.ctx.canEdit()) {
       announce(t('board.readOnlyAnnounce'))
       return false
     }
     if (!this.settings.open) {
       announce(t('vote.notOpen'))
+      return false
+    }
+    // A dot is a change to the note: not on one a facilitator locked (the server would revert it).
+    if (this.ctx.lockedForMe(noteId)) {
+      this.ctx.tell(t('lock.refusedVote'))
       return false
     }
     return true

@@ -9,19 +9,24 @@ import { Canvas } from '../board/canvas'
 import { BoardClipboard } from '../board/clipboard'
 import { ClustersLayer } from '../board/clusters'
 import type { BoardContext } from '../board/context'
+import { FacilitationRules } from '../board/facilitation'
 import { Follow } from '../board/follow'
 import { FramesLayer } from '../board/frames'
 import { Handles } from '../board/handles'
 import { ImageStore } from '../board/images'
 import { icon } from '../board/icons'
 import { boardBounds, type BoundedLayer } from '../board/layers'
+import { Locks } from '../board/locks'
 import { Minimap } from '../board/minimap'
 import { NotesLayer, noteIdOf } from '../board/notes'
 import { ItemOps } from '../board/operations'
 import { OrganiseTools } from '../board/organise'
 import { Outline } from '../board/outline'
+import type { SidePanel } from '../board/panel'
+import { Agenda, AgendaPanel, PhaseStrip } from '../board/phases'
 import { colorFor, Presence } from '../board/presence'
-import { clustersOf, DEFAULT_NOTE_COLOR, framesOf, META, metaOf, notesOf, SCHEMA_VERSION, shapesOf, strokesOf } from '../board/schema'
+import { SilentWriting } from '../board/private'
+import { clustersOf, DEFAULT_NOTE_COLOR, framesOf, ITEM_ROOTS, META, metaOf, notesOf, SCHEMA_VERSION, shapesOf, strokesOf } from '../board/schema'
 import { Selection } from '../board/selection'
 import { ShapesLayer } from '../board/shapes'
 import { Stacking } from '../board/stacking'
@@ -29,7 +34,9 @@ import { StatusBar, type ReadOnlyReason } from '../board/status'
 import { BoardSync, cacheName, clearCachedBoard, clearCachedBoards, LOCAL } from '../board/sync'
 import { StrokesLayer } from '../board/strokes'
 import { Toolbar } from '../board/toolbar'
+import { SharedTimer, TimerDisplay } from '../board/timer'
 import { Tools } from '../board/tools'
+import { VersionsPanel } from '../board/versions'
 import { Voting } from '../board/voting'
 import { boardRecord, forgetBoard, rememberBoard } from '../device'
 import { navigate, paths } from '../router'
@@ -134,6 +141,22 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   const canvas = new Canvas(viewport)
   const selection = new Selection()
   const undo = new Y.UndoManager([notesOf(doc), clustersOf(doc), strokesOf(doc), shapesOf(doc), framesOf(doc)], { trackedOrigins: new Set([LOCAL]), captureTimeout: 600 })
+  // The facilitation rules (locked items, what the current phase allows), as the server applies
+  // them; facilitators are bound by none.
+  const isFacilitator = (): boolean => facilitates(role as ProjectRole)
+  const rules = new FacilitationRules(doc, isFacilitator)
+  const toast = h('div', { class: 'board-toast facilitation-toast', role: 'status', hidden: true })
+  let toastTimer = 0
+  /** Whether the toast says what the current phase refuses (a change of phase makes it stale). */
+  let toastRefusal = false
+  const tell = (message: string): void => {
+    toastRefusal = ITEM_ROOTS.some((root) => rules.addRefusal(root) === message)
+    toast.textContent = message
+    toast.hidden = false
+    announce(message)
+    clearTimeout(toastTimer)
+    toastTimer = window.setTimeout(() => { toast.hidden = true }, 5000)
+  }
   const ctx: BoardContext = {
     doc,
     sync,
@@ -143,7 +166,11 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     participantId: participantId(session),
     canEdit: () => readOnlyReason() === null && sync.connection !== 'revoked' && sync.connection !== 'deleted',
     layers: [],
-    noteColor: DEFAULT_NOTE_COLOR
+    noteColor: DEFAULT_NOTE_COLOR,
+    facilitator: isFacilitator,
+    lockedForMe: (id) => rules.lockedForMe(id),
+    addRefusal: (root) => rules.addRefusal(root),
+    tell
   }
   // Notes, clusters (under them), dot voting, and the operations across every layer.
   const ops = new ItemOps(ctx)
@@ -151,7 +178,8 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   const notes = new NotesLayer(ctx, voting)
   const clusters = new ClustersLayer(ctx, notes, voting)
   const clipboard = new BoardClipboard(ctx, ops, main)
-  const organise = new OrganiseTools(ctx, ops, clipboard, clusters, notes, voting)
+  const locks = new Locks(ctx, rules)
+  const organise = new OrganiseTools(ctx, ops, clipboard, clusters, notes, voting, locks)
   const me = { id: ctx.participantId, name: displayName(session), color: colorFor(ctx.participantId), guest, ...(facilitates(role as ProjectRole) ? { facilitator: true } : {}) }
   const presence = new Presence(ctx, notes, me)
   const toolbar = new Toolbar(ctx, notes, ops, organise)
@@ -167,6 +195,47 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   const tools = new Tools(ctx, strokes, shapes, frames, handles, images)
   const stacking = new Stacking(ctx)
   const follow = new Follow(ctx, presence, () => facilitates(role as ProjectRole))
+  // Facilitation: the shared timer, the agenda of phases (the strip over the board, the
+  // facilitators' panel) and the versions of the board.
+  const sharedTimer = new SharedTimer(ctx, rules)
+  const timerDisplay = new TimerDisplay(ctx, sharedTimer, rules)
+  const agenda = new Agenda(ctx, rules, sharedTimer)
+  const strip = new PhaseStrip(ctx, rules, agenda, timerDisplay)
+  follow.el.prepend(strip.el)
+  // Silent writing: during a private phase, participants' new notes stay in their private
+  // document until a facilitator reveals them (private.ts).
+  const silent = new SilentWriting(ctx, notes, {
+    boardId: board.id,
+    token: session.token,
+    cache: guest ? null : cacheName(session.user.id, `${board.id}/mine`),
+    writer: () => !isFacilitator() && roleReason() === null,
+    facilitator: isFacilitator,
+    layersChanged: (layer) => { stacking.watch(); outline.setPrivate(layer) }
+  })
+  strip.el.after(silent.banner)
+  const panels: SidePanel[] = []
+  const agendaPanel = new AgendaPanel(ctx, rules, agenda, sharedTimer, panels)
+  const body = h('div', { class: 'board-body' }, viewport, outline.el, agendaPanel.panel.el)
+  const versionsPanel = new VersionsPanel(ctx, rules, {
+    boardId: board.id,
+    boardTitle: () => board.title,
+    projectId: guest ? null : board.project_id,
+    host: body,
+    images
+  }, panels)
+  body.append(versionsPanel.panel.el)
+  const facilitationTools = h('div', { class: 'tool-group facilitation-tools', role: 'group' }, agendaPanel.panel.toggle, versionsPanel.panel.toggle)
+  toolbar.extras.push(facilitationTools)
+  let phaseShown = rules.currentId
+  const offRules = rules.onMetaChange(() => {
+    toolbar.update()
+    tools.update()
+    // What the last phase refused is no longer the news.
+    if (rules.currentId !== phaseShown) {
+      phaseShown = rules.currentId
+      if (toastRefusal) toast.hidden = true
+    }
+  })
   // Every layer of items; notes are read through this adapter until they register in ctx.layers.
   const notesBounds: BoundedLayer = { name: 'notes', ids: () => notes.all().map((n) => n.id), bounds: (ids) => notes.bounds(ids), onChange: (fn) => notes.onChange(fn) }
   const allLayers = (): readonly BoundedLayer[] => ctx.layers.some((l) => l.name === 'notes') ? ctx.layers : [notesBounds, ...ctx.layers]
@@ -197,9 +266,9 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   const layout = h('div', { class: 'board-layout' },
     header,
     toolbar.el,
-    h('div', { class: 'board-body' }, viewport, outline.el),
+    body,
     status.el)
-  viewport.append(toolbar.zoomEl, minimap.el)
+  viewport.append(toolbar.zoomEl, minimap.el, toast)
   main.append(layout)
 
   let outlineOpen = window.matchMedia('(min-width: 1100px)').matches
@@ -228,6 +297,13 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     presence.render()
     follow.render()
     minimap.render()
+    facilitationTools.hidden = !isFacilitator()
+    facilitationTools.setAttribute('aria-label', t('facilitation.tools'))
+    agendaPanel.relabel()
+    versionsPanel.relabel()
+    locks.relabel()
+    strip.render()
+    silent.update()
     applyReadOnly()
   }
   const applyOutline = (): void => {
@@ -235,7 +311,19 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     outlineToggle.setAttribute('aria-expanded', String(outlineOpen))
     outlineToggle.setAttribute('aria-pressed', String(outlineOpen))
   }
-  outlineToggle.addEventListener('click', () => { outlineOpen = !outlineOpen; applyOutline() })
+  outlineToggle.addEventListener('click', () => {
+    outlineOpen = !outlineOpen
+    if (outlineOpen) for (const panel of panels) panel.show(false)
+    applyOutline()
+  })
+  // One side panel at a time: the canvas keeps its room.
+  for (const panel of panels) {
+    panel.onToggle((open) => {
+      if (!open || !outlineOpen) return
+      outlineOpen = false
+      applyOutline()
+    })
+  }
   applyOutline()
 
   let announcedReadOnly: ReadOnlyReason = null
@@ -248,6 +336,8 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     toolbar.update()
     tools.update()
     handles.schedule()
+    strip.render()
+    agendaPanel.render()
     if (reason !== null && !ctx.canEdit()) {
       notes.stopEditing()
       clusters.stopEditing()
@@ -307,7 +397,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     } else if (e.shiftKey && (e.code === 'Digit1' || e.key === '!')) {
       fitAll()
     } else if (viewport.contains(target) || target === document.body) {
-      handled = tools.handleKey(e) || notes.handleKey(e) || clusters.handleKey(e) || ops.handleKey(e)
+      handled = locks.handleKey(e) || tools.handleKey(e) || silent.handleKey(e) || notes.handleKey(e) || clusters.handleKey(e) || ops.handleKey(e)
     } else {
       handled = false
     }
@@ -363,6 +453,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   // Every layer exists now: arrows follow items of any layer, and all of them stack by z.
   shapes.watchLayers()
   stacking.watch()
+  locks.watch()
   const offLang = onLanguageChange(labels)
   labels()
   if (facilitates(role as ProjectRole)) layout.classList.add('facilitator')
@@ -374,6 +465,15 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     offFit()
     offRefresh()
     document.removeEventListener('keydown', onKey)
+    offRules()
+    clearTimeout(toastTimer)
+    silent.destroy()
+    versionsPanel.destroy()
+    agendaPanel.destroy()
+    strip.destroy()
+    timerDisplay.destroy()
+    locks.destroy()
+    rules.destroy()
     presence.destroy()
     follow.destroy()
     minimap.destroy()

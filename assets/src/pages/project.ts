@@ -294,8 +294,8 @@ class MembersSection {
 
 /**
  * The invitations still running, for every board of the project (facilitators). The server
- * keeps only a hash of each link's secret: a link can be shown again (copy, QR code) and revoked
- * from the device that created it (device.ts keeps it), and is listed everywhere else.
+ * keeps only a hash of each link's secret: a link can be shown again (copy, QR code) only on the
+ * device that created it (device.ts keeps it); any facilitator revokes any of them, by id.
  */
 class InvitesSection {
   readonly el: HTMLElement
@@ -348,27 +348,30 @@ class InvitesSection {
         h('span', { class: 'card-title', id: titleId }, boardTitle),
         h('span', { class: 'hint' }, t('invites.details', { role, date: formatDate(invite.expires_at), who: this.creatorName(invite.created_by) }))),
       actions, error)
-    if (!link) {
-      actions.append(h('span', { class: 'hint' }, t('invites.elsewhere')))
-      return li
+    // The link itself (copy, QR code) only where it was made; revoking works from anywhere.
+    const shown: HTMLElement[] = []
+    if (link) {
+      const copy = h('button', { type: 'button', class: 'secondary', 'aria-label': t('invites.copyLabel', { title: boardTitle }) }, t('invite.copy'))
+      copy.addEventListener('click', async () => {
+        await copyText(link.url)
+        announce(t('invite.copied'))
+      })
+      const qr = h('button', { type: 'button', class: 'secondary', 'aria-label': t('invites.qrLabel', { title: boardTitle }) }, t('invites.qr'))
+      qr.addEventListener('click', () => showQrDialog(boardTitle, link.url))
+      shown.push(copy, qr)
+    } else {
+      shown.push(h('span', { class: 'hint' }, t('invites.elsewhere')))
     }
-    const copy = h('button', { type: 'button', class: 'secondary', 'aria-label': t('invites.copyLabel', { title: boardTitle }) }, t('invite.copy'))
-    copy.addEventListener('click', async () => {
-      await copyText(link.url)
-      announce(t('invite.copied'))
-    })
-    const qr = h('button', { type: 'button', class: 'secondary', 'aria-label': t('invites.qrLabel', { title: boardTitle }) }, t('invites.qr'))
-    qr.addEventListener('click', () => showQrDialog(boardTitle, link.url))
     const revoke = h('button', { type: 'button', class: 'secondary danger', 'aria-label': t('invites.revokeLabel', { title: boardTitle }) }, t('invites.revoke'))
     revoke.addEventListener('click', () => {
       const confirm = h('button', { type: 'button', class: 'danger' }, t('invites.confirmRevoke'))
       const cancel = h('button', { type: 'button', class: 'secondary' }, t('common.cancel'))
-      const back = (): void => { actions.replaceChildren(copy, qr, revoke); revoke.focus() }
+      const back = (): void => { actions.replaceChildren(...shown, revoke); revoke.focus() }
       cancel.addEventListener('click', back)
       confirm.addEventListener('click', async () => {
         confirm.disabled = true
         try {
-          await api.revokeInvite(link.token)
+          await api.revokeBoardInvite(invite.board_id, invite.id)
           forgetInvite(this.session.user.id, invite.id)
           li.remove()
           if (this.list.childElementCount === 0) this.status.textContent = t('invites.none')
@@ -382,7 +385,7 @@ class InvitesSection {
       actions.replaceChildren(confirm, cancel)
       confirm.focus()
     })
-    actions.append(copy, qr, revoke)
+    actions.append(...shown, revoke)
     return li
   }
 }

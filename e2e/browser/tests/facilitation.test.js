@@ -1,6 +1,10 @@
 // The facilitation rules as a participant meets them in the browser: a note a facilitator
 // locked is dragged by an editor; the server reverts the move for everyone, the note goes back
 // for both, the editor is told why and can go on working.
+//
+// The UI does not let a participant drag a note it knows is locked (facilitation-tools.test.js),
+// so the lock here arrives while the editor is offline: their move, made before they heard of
+// the lock, reaches the server after it, as a modified client's would.
 
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
@@ -13,14 +17,14 @@ let launched
 before(async () => { launched = await launchBrowser() })
 after(async () => { await launched?.close() })
 
-e2eTest('a locked note dragged by a participant comes back, for everyone, and the participant is told why', { timeout: 90_000 }, async (h) => {
+e2eTest('a note locked while a participant was offline, moved by them, comes back for everyone, and the participant is told why', { timeout: 90_000 }, async (h) => {
   const server = await h.startServer()
   const board = await h.board(server, 'verrou', ['bruno'])
   const [fanny] = await h.participants(server, ['fanny'], { role: 'facilitator' })
   const org = await h.tenancy(server)
+  let lockedId
   await writeBoard(server, board, fanny.token, (doc) => {
-    const id = addNote(doc, { x: -100, y: -80, text: 'Consigne : une idée par note', color: 'orange' })
-    doc.getMap('notes').get(id).set('locked', true)
+    lockedId = addNote(doc, { x: -100, y: -80, text: 'Consigne : une idée par note', color: 'orange' })
     addNote(doc, { x: 250, y: -80, text: 'Idée libre', color: 'yellow' })
   })
   const f = await participantPage(launched, server, { name: 'fanny', token: fanny.token })
@@ -33,12 +37,20 @@ e2eTest('a locked note dragged by a participant comes back, for everyone, and th
   await lockedAtBruno.waitFor()
   const start = await notePosition(lockedAtFanny)
 
-  // Bruno drags the locked note.
+  // Bruno loses the network; meanwhile Fanny locks the note.
+  await b.context.setOffline(true)
+  await b.page.locator('.status-connection[data-state="offline"]').waitFor()
+  await writeBoard(server, board, fanny.token, (doc) => doc.getMap('notes').get(lockedId).set('locked', true))
+  await f.page.locator('.note.locked', { hasText: 'Consigne' }).waitFor()
+
+  // Bruno, who has not heard of the lock, drags the note; back online, his move reaches the server.
   const box = await lockedAtBruno.boundingBox()
   await b.page.mouse.move(box.x + box.width / 2, box.y + 20)
   await b.page.mouse.down()
   await b.page.mouse.move(box.x + box.width / 2 + 160, box.y + 100, { steps: 10 })
   await b.page.mouse.up()
+  await waitFor(async () => (await notePosition(lockedAtBruno)).x !== start.x, { what: 'Bruno\'s offline move' })
+  await b.context.setOffline(false)
 
   const notice = b.page.locator('.status-notice')
   await notice.filter({ hasText: 'verrouillé' }).waitFor({ timeout: 10_000 })

@@ -97,7 +97,7 @@ e2eTest('a facilitator manages invitations, not members; an editor sees nothing 
   const board = await h.board(server, 'Radar', ['edith'])
   const [fanny] = await h.participants(server, ['fanny'], { role: 'facilitator' })
   const org = await h.tenancy(server)
-  // An invitation made elsewhere (the admin, through the API): listed, but its link is not here.
+  // An invitation made elsewhere (the admin, through the API): listed, its link is not here.
   await org.api(server, 'POST', `/boards/${board}/invites`, { body: { role: 'viewer', expires_in_secs: 3600 }, expect: 201 })
 
   const f = await participantPage(launched, server, { name: 'fanny', token: fanny.token })
@@ -106,9 +106,15 @@ e2eTest('a facilitator manages invitations, not members; an editor sees nothing 
   const row = f.page.locator('.invite-row', { hasText: 'Radar' })
   await row.getByText('Lien créé sur un autre appareil').waitFor()
   assert.match(await row.textContent(), /seulement regarder .* créée par Admin/)
-  assert.equal(await row.getByRole('button').count(), 0, 'a link made elsewhere cannot be shown or revoked here')
+  assert.equal(await row.getByRole('button', { name: /QR code|Copier/ }).count(), 0, 'a link made elsewhere cannot be shown here')
   assert.equal(await f.page.locator('select.role-select').count(), 0, 'a facilitator does not change roles')
   assert.equal(await f.page.getByRole('button', { name: /^Retirer/ }).count(), 0)
+  // ... but any facilitator can end it, by its id.
+  await row.getByRole('button', { name: 'Révoquer l’invitation à « Radar »' }).click()
+  await f.page.getByRole('button', { name: 'Confirmer la révocation' }).click()
+  await row.waitFor({ state: 'detached' })
+  const invites = (await org.api(server, 'GET', `/boards/${board}/invites`, { expect: 200 })).body
+  assert.notEqual(invites[0].revoked_at, null, 'revoked on the server')
   await f.page.getByRole('button', { name: 'Inviter des participant·es à « Radar »' }).waitFor()
 
   const e = await participantPage(launched, server, { name: 'edith', token: org.tokenOf('edith') })
