@@ -19,6 +19,11 @@ function mod (a: number, n: number): number {
   return ((a % n) + n) % n
 }
 export const MAX_SCALE = 4
+/** The dotted background's cell at 100 %, board units, and how far it reaches past the view. */
+const GRID_CELL = 32
+const GRID_MARGIN = GRID_CELL * MAX_SCALE
+/** Zoom labels follow a moving view at most this often (Canvas.onChangeEvery). */
+export const ZOOM_LABEL_MS = 100
 
 /** What a claimed pointer does as it moves. */
 export interface Gesture {
@@ -82,6 +87,9 @@ export class Canvas {
     this.grid = document.createElement('div')
     this.grid.className = 'grid'
     this.grid.setAttribute('aria-hidden', 'true')
+    // Larger than the view by the largest cell on every side, whatever the zoom: a zoom changes
+    // only its cell size (no layout at every frame).
+    this.grid.style.inset = `${-GRID_MARGIN}px`
     el.append(this.grid, this.world, this.overlay)
     this.listen(el, 'pointerdown', (e) => this.onPointerDownCapture(e as PointerEvent), true)
     this.listen(el, 'pointerdown', (e) => this.onPointerDown(e as PointerEvent))
@@ -118,6 +126,31 @@ export class Canvas {
   onChange (fn: () => void): () => void {
     this.listeners.add(fn)
     return () => this.listeners.delete(fn)
+  }
+
+  /**
+   * Like onChange, but at most every `ms` while the view keeps changing (and once after its last
+   * change): for what follows the view without needing every frame. A zoom label's new text
+   * costs a layout and a repaint of the page at every frame of a zoom.
+   */
+  onChangeEvery (ms: number, fn: () => void): () => void {
+    let last = Number.NEGATIVE_INFINITY
+    let timer = 0
+    const call = (): void => {
+      timer = 0
+      last = performance.now()
+      fn()
+    }
+    const off = this.onChange(() => {
+      if (timer) return
+      const wait = last + ms - performance.now()
+      if (wait <= 0) call()
+      else timer = window.setTimeout(call, wait)
+    })
+    return () => {
+      off()
+      clearTimeout(timer)
+    }
   }
 
   private emit (): void {
@@ -169,13 +202,12 @@ export class Canvas {
     // The dotted background moves with the board, so a pan is visible even on an empty area.
     // Moved by a transform (modulo one cell): a pan repaints nothing; a zoom repaints only the
     // grid's layer.
-    const cell = 32 * scale
+    const cell = GRID_CELL * scale
     if (cell !== this.gridScale) {
       this.gridScale = cell
       this.grid.style.backgroundSize = `${cell}px ${cell}px`
-      this.grid.style.inset = `${-cell}px`
     }
-    this.grid.style.transform = `translate(${mod(x, cell)}px, ${mod(y, cell)}px)`
+    this.grid.style.transform = `translate(${mod(x + GRID_MARGIN, cell)}px, ${mod(y + GRID_MARGIN, cell)}px)`
     // --inv-scale (sizes that stay constant on screen) is inherited by every item: changing it
     // restyles the whole board, so it follows the zoom once the view stops moving.
     if (!this.el.style.getPropertyValue('--inv-scale')) this.settleScale()

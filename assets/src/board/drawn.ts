@@ -2,9 +2,16 @@
 // into elements of the canvas world (observe, batch, order), the ItemLayer contract (items.ts),
 // selecting and dragging items with any pointer, focus and labels for keyboard and screen
 // reader users, and editing an item's text (labels, frame titles).
+//
+// Vector items (strokes, rectangles, ellipses, arrows) are SVG content (a `<g>` in board
+// coordinates), not an <svg> each: the items of a layer that are next to each other in the
+// board-wide stacking order (stacking.ts) share one <svg>, a "run", stacked as one. Each <svg>
+// root costs the browser paint properties and chunks that it walks again at every frame of a
+// pan or zoom: 500 strokes drawn one <svg> each held a 2,000-note board at ~25 fps
+// (docs/benchmarks.md, "Web UI").
 
 import * as Y from 'yjs'
-import { h } from '../dom'
+import { h, svg } from '../dom'
 import { t } from '../i18n'
 import type { Rect } from './canvas'
 import type { BoardContext } from './context'
@@ -18,8 +25,54 @@ import { bindTextarea } from './textbinding'
 const DOUBLE_TAP_MS = 400
 
 export interface DrawnView<D> {
-  el: HTMLElement | SVGSVGElement
+  /** HTML, or SVG content drawn in its run's shared <svg> (see the top of this file). */
+  el: HTMLElement | SVGGElement
   data: D | null
+}
+
+/**
+ * Margin of a run's <svg> around its items' boxes, board units: their grips (an invisible line
+ * 24 screen pixels wide, 240 units at the smallest zoom) reach beyond their boxes. Content
+ * outside an <svg>'s box is still drawn, but costly: runs of 1×1 <svg>s showing their overflow
+ * panned the benchmark's board at 1–2 fps, runs sized to their content at full speed.
+ */
+const RUN_MARGIN = 160
+
+/** A shared <svg> holding a run of vector items: it only gives them a place in the stacking
+ * order, over their bounds (its own box catches no pointer: styles.css). */
+function runHost (): SVGSVGElement {
+  return svg('svg', { class: 'vector-run' })
+}
+
+/** Where each run's <svg> is (board units). */
+const runBoxes = new WeakMap<SVGSVGElement, Rect>()
+
+/**
+ * Places a run's <svg> over `r` (board units) and its margin, showing the same coordinates. It
+ * grows with room to spare and shrinks only to less than half, so that a stroke being drawn or
+ * an item being dragged rarely resizes it (a resize repaints the whole run).
+ */
+function placeRun (host: SVGSVGElement, r: Rect): void {
+  if (![r.x, r.y, r.w, r.h].every(Number.isFinite)) return
+  const need = { x: r.x - RUN_MARGIN, y: r.y - RUN_MARGIN, w: r.w + RUN_MARGIN * 2, h: r.h + RUN_MARGIN * 2 }
+  const box = runBoxes.get(host)
+  if (box && rectContains(box, need) && box.w * box.h <= need.w * need.h * 4) return
+  const x = Math.floor(need.x - need.w / 4)
+  const y = Math.floor(need.y - need.h / 4)
+  const w = Math.max(1, Math.ceil(need.w * 1.5))
+  const hgt = Math.max(1, Math.ceil(need.h * 1.5))
+  runBoxes.set(host, { x, y, w, h: hgt })
+  host.setAttribute('viewBox', `${x} ${y} ${w} ${hgt}`)
+  host.setAttribute('width', String(w))
+  host.setAttribute('height', String(hgt))
+  host.style.left = `${x}px`
+  host.style.top = `${y}px`
+}
+
+function setZIndex (el: HTMLElement | SVGElement, rank: number | undefined): void {
+  if (rank === undefined) return
+  const value = String(rank)
+  if (el.style.zIndex !== value) el.style.zIndex = value
 }
 
 /** A z key above everything on the board: new items go on top. */
@@ -110,6 +163,9 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
   readonly container: HTMLElement
   protected readonly views = new Map<string, DrawnView<D>>()
   protected order: string[] = []
+  /** Each item's rank in the board-wide stacking order, from the last pass of stacking.ts (empty
+   * for layers that take no part: frames). */
+  private ranks: ReadonlyMap<string, number> = new Map()
   private readonly dirty = new Set<string>()
   private frame = 0
   private readonly listeners = new Set<() => void>()
@@ -153,8 +209,9 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
 
   /** Reads an item; null when it is not one of this layer's (unknown type). */
   protected abstract read (id: string, m: ItemMap): D | null
-  /** Creates the element of a new item (listeners are added here). */
-  protected abstract create (id: string, d: D): HTMLElement | SVGSVGElement
+  /** Creates the element of a new item (listeners are added here): HTML, or a `<g>` whose
+   * content is in board coordinates (no transform of its own). */
+  protected abstract create (id: string, d: D): HTMLElement | SVGGElement
   /** Updates the element from the item's data (`prev`: what it showed). */
   protected abstract render (view: DrawnView<D>, d: D, prev: D | null): void
   /** The item's bounding box. */
@@ -176,7 +233,7 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
 
   get (id: string): D | null { return this.views.get(id)?.data ?? null }
   all (): D[] { return this.order.map((id) => this.views.get(id)?.data).filter((d): d is D => !!d) }
-  element (id: string): HTMLElement | SVGSVGElement | null { return this.views.get(id)?.el ?? null }
+  element (id: string): HTMLElement | SVGGElement | null { return this.views.get(id)?.el ?? null }
 
   // ---- ItemLayer ---------------------------------------------------------------------------
 
@@ -283,7 +340,6 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
         this.wire(el, id)
         v = { el, data: null }
         this.views.set(id, v)
-        this.container.append(el)
         reorder = true
       }
       if (v.data?.z !== d.z) reorder = true
@@ -306,7 +362,7 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
   /** Called before a removed item's element goes. */
   protected removed (_id: string, _view: DrawnView<D>): void {}
 
-  private wire (el: HTMLElement | SVGSVGElement, id: string): void {
+  private wire (el: HTMLElement | SVGGElement, id: string): void {
     el.classList.add('item')
     el.setAttribute('tabindex', '0')
     el.setAttribute('role', 'group')
@@ -320,13 +376,90 @@ export abstract class DrawnLayer<D extends { id: string, z: string }> implements
   private reorder (): void {
     const items = [...this.views.values()].map((v) => v.data).filter((d): d is D => !!d).sort(zCompare)
     this.order = items.map((d) => d.id)
-    // DOM order is this layer's stacking order (among equal z-index) and its Tab order.
+    this.arrange()
+  }
+
+  /** Board-wide stacking (stacking.ts): every item's rank, bottom first, from 1. */
+  restack (ranks: ReadonlyMap<string, number>): void {
+    this.ranks = ranks
+    this.arrange()
+  }
+
+  /**
+   * Puts the elements in the container in this layer's stacking order (their order among equal
+   * z-indexes, and the Tab order), vector items in runs: consecutive ones whose ranks follow
+   * each other share an <svg>. HTML elements and runs get the z-index of their (first) rank.
+   * Moves only what is out of place; keeps the focus where it was.
+   */
+  private arrange (): void {
     const focused = document.activeElement
-    this.order.forEach((id, i) => {
-      const el = this.views.get(id)?.el
-      if (el && this.container.children[i] !== el) this.container.insertBefore(el, this.container.children[i] ?? null)
-    })
-    if (focused instanceof HTMLElement && focused !== document.activeElement && this.container.contains(focused)) focused.focus({ preventScroll: true })
+    type Run = { members: SVGGElement[], rank: number | undefined, host: SVGSVGElement | null, bounds: Rect | null }
+    const slots: Array<HTMLElement | Run> = []
+    const runs: Run[] = []
+    let run: Run | null = null
+    let previous: number | undefined
+    for (const id of this.order) {
+      const v = this.views.get(id)
+      if (!v?.data) continue
+      const el = v.el
+      const rank = this.ranks.get(id)
+      if (el instanceof SVGGElement) {
+        // Not ranked yet (new since the last pass): it joins the run below it until then.
+        const adjacent = run !== null && (rank === undefined || previous === undefined || rank === previous + 1)
+        if (!run || !adjacent) {
+          run = { members: [], rank, host: null, bounds: null }
+          runs.push(run)
+          slots.push(run)
+        }
+        run.members.push(el)
+        run.bounds = unionRects([run.bounds, this.box(v.data)])
+      } else {
+        run = null
+        slots.push(el)
+        setZIndex(el, rank)
+      }
+      previous = rank
+    }
+    // Each run keeps the <svg> that holds its first item already there, if no run before took it.
+    const taken = new Set<SVGSVGElement>()
+    for (const r of runs) {
+      for (const el of r.members) {
+        const parent = el.parentNode
+        if (parent instanceof SVGSVGElement && parent.parentNode === this.container && !taken.has(parent)) {
+          r.host = parent
+          break
+        }
+      }
+      r.host ??= runHost()
+      taken.add(r.host)
+      setZIndex(r.host, r.rank)
+      placeRun(r.host, r.bounds ?? { x: 0, y: 0, w: 0, h: 0 })
+      // What stays after the last member belongs to a later run, which takes it below.
+      let cursor = r.host.firstChild
+      for (const el of r.members) {
+        if (el === cursor) cursor = cursor.nextSibling
+        else r.host.insertBefore(el, cursor)
+      }
+    }
+    let cursor = this.container.firstChild
+    for (const slot of slots) {
+      const node = slot instanceof Element ? slot : slot.host as SVGSVGElement
+      if (node === cursor) cursor = cursor.nextSibling
+      else this.container.insertBefore(node, cursor)
+    }
+    // Runs that went (merged into others, or their items gone).
+    while (cursor) {
+      const next = cursor.nextSibling
+      if (cursor instanceof SVGSVGElement) cursor.remove()
+      cursor = next
+    }
+    // (Moving an element blurs it; putting the focus back changes no selection.)
+    if ((focused instanceof HTMLElement || focused instanceof SVGElement) && focused !== document.activeElement &&
+      focused.isConnected && this.container.contains(focused)) {
+      this.grabbing = true
+      focused.focus({ preventScroll: true })
+      this.grabbing = false
+    }
   }
 
   protected label (v: DrawnView<D>): void {

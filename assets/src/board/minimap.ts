@@ -1,9 +1,11 @@
 // The minimap, in a corner of the canvas: the boxes of every item of every layer (`ctx.layers`)
 // and the part of the board in view; a tap or a drag on it moves the view there. Drawn into a
 // <canvas> (cheap whatever the number of items): the items are redrawn into an offscreen copy
-// only when the document changed (at most every 200 ms) or the scale of the map changed; a pan
-// only redraws that copy and the view rectangle. Hidden from screen readers (the outline serves
-// them); its collapse button is a normal, labelled button.
+// only when the document changed (at most every 200 ms) or the map's mapping changed once the
+// view rests (while it moves, a zoom or a pan past the items changes the mapping at every frame:
+// the copy is drawn scaled meanwhile); otherwise only that copy and the view rectangle are drawn.
+// Hidden from screen readers (the outline serves them); its collapse button is a normal,
+// labelled button.
 
 import { h } from '../dom'
 import { t } from '../i18n'
@@ -16,6 +18,8 @@ const ITEMS_INTERVAL_MS = 200
 /** The view rectangle is redrawn at most this often (20 Hz) while the view moves: the map costs
  * ~2 ms a frame on a 2,000-note board, more than it is worth at 60 Hz (docs/benchmarks.md). */
 const DRAW_INTERVAL_MS = 50
+/** The view rests this long after its last move before the items are redrawn crisp. */
+const VIEW_REST_MS = 250
 const STORAGE_KEY = 'atelier.minimap'
 /** Fill or outline per layer (by its name); anything else gets the default. */
 const LAYER_STYLE: Record<string, { fill?: string, stroke?: string }> = {
@@ -37,6 +41,11 @@ export class Minimap {
   private boxes: Array<{ layer: string, boxes: Rect[] }> = []
   private content: Rect | null = null
   private cacheKey = ''
+  /** The mapping the offscreen copy of the items was drawn with. */
+  private cacheMapping: Mapping | null = null
+  /** When the view last moved, and the timer that redraws the items once it rests. */
+  private viewMoved = Number.NEGATIVE_INFINITY
+  private restTimer = 0
   private itemsDirty = true
   private itemsTimer = 0
   private frame = 0
@@ -82,7 +91,10 @@ export class Minimap {
     viewResize.observe(ctx.canvas.el)
     this.cleanups.push(() => viewResize.disconnect())
     this.cleanups.push(() => resize.disconnect())
-    this.cleanups.push(ctx.canvas.onChange(() => this.schedule()))
+    this.cleanups.push(ctx.canvas.onChange(() => {
+      this.viewMoved = performance.now()
+      this.schedule()
+    }))
     // Layers say when they rendered a change; the document's updates cover any that does not.
     const onUpdate = (): void => this.itemsChanged()
     ctx.doc.on('update', onUpdate)
@@ -95,6 +107,7 @@ export class Minimap {
     for (const c of this.cleanups) c()
     clearTimeout(this.itemsTimer)
     clearTimeout(this.drawTimer)
+    clearTimeout(this.restTimer)
     cancelAnimationFrame(this.frame)
   }
 
@@ -180,15 +193,32 @@ export class Minimap {
       this.map.height = ph
     }
     const key = [m.world.x, m.world.y, m.world.w, m.world.h, pw, ph].map((n) => n.toFixed(2)).join()
-    if (key !== this.cacheKey) {
+    const cached = this.cacheMapping
+    // The items unchanged but the mapping changed while the view moves: their copy, scaled.
+    const scaled = key !== this.cacheKey && this.cacheKey !== '' && cached !== null &&
+      cached.w === m.w && cached.h === m.h && performance.now() - this.viewMoved < VIEW_REST_MS
+    if (scaled) {
+      clearTimeout(this.restTimer)
+      this.restTimer = window.setTimeout(() => { this.restTimer = 0; this.schedule() }, VIEW_REST_MS)
+    } else if (key !== this.cacheKey) {
       this.cacheKey = key
+      this.cacheMapping = m
       this.drawItems(m, dpr, pw, ph)
     }
     const g = this.map.getContext('2d')
     if (!g) return
     g.setTransform(1, 0, 0, 1, 0, 0)
     g.clearRect(0, 0, pw, ph)
-    g.drawImage(this.cache, 0, 0)
+    if (scaled && cached) {
+      // The copy covers the world rectangle its whole map showed; put it where that is now.
+      g.setTransform(dpr, 0, 0, dpr, 0, 0)
+      const wx = cached.world.x - cached.ox / cached.scale
+      const wy = cached.world.y - cached.oy / cached.scale
+      const k = m.scale / cached.scale
+      g.drawImage(this.cache, m.ox + (wx - m.world.x) * m.scale, m.oy + (wy - m.world.y) * m.scale, cached.w * k, cached.h * k)
+    } else {
+      g.drawImage(this.cache, 0, 0)
+    }
     // The view.
     const v = this.viewport()
     g.setTransform(dpr, 0, 0, dpr, 0, 0)

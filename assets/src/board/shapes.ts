@@ -2,7 +2,9 @@
 // labels (a shared Y.Text fitted to their box, edited like notes), arrows whose ends attach to
 // items (notes, clusters, shapes, frames: drawn from the target's current bounds, looked up
 // through ctx.layers, so they follow it) or stay free, and images (bytes on the server, see
-// images.ts). Each shape is one element of the canvas world, stacked by z with everything else.
+// images.ts). Each shape is one element of the canvas world, stacked by z with everything else:
+// labels and images HTML, rectangles, ellipses and arrows SVG content in board coordinates,
+// sharing an <svg> with the vector items next to them in the stacking order (drawn.ts).
 
 import * as Y from 'yjs'
 import { h, svg } from '../dom'
@@ -208,13 +210,13 @@ export class ShapesLayer extends DrawnLayer<ShapeData> {
 
   // ---- rendering ---------------------------------------------------------------------------
 
-  protected create (id: string, d: ShapeData): HTMLElement | SVGSVGElement {
-    let el: HTMLElement | SVGSVGElement
+  protected create (id: string, d: ShapeData): HTMLElement | SVGGElement {
+    let el: HTMLElement | SVGGElement
     if (d.type === 'rect' || d.type === 'ellipse') {
       const tag = d.type === 'rect' ? 'rect' : 'ellipse'
-      el = svg('svg', { class: `shape shape-${d.type}` }, svg(tag, { class: 'shape-hit' }), svg(tag, { class: 'shape-body' }))
+      el = svg('g', { class: `shape shape-${d.type}` }, svg(tag, { class: 'shape-hit' }), svg(tag, { class: 'shape-body' }))
     } else if (d.type === 'arrow') {
-      el = svg('svg', { class: 'shape shape-arrow' },
+      el = svg('g', { class: 'shape shape-arrow' },
         svg('path', { class: 'arrow-hit' }), svg('path', { class: 'arrow-line' }), svg('path', { class: 'arrow-head' }))
     } else if (d.type === 'label') {
       el = h('div', { class: 'shape shape-label' }, h('div', { class: 'label-text' }))
@@ -229,50 +231,41 @@ export class ShapesLayer extends DrawnLayer<ShapeData> {
   protected render (v: DrawnView<ShapeData>, d: ShapeData, prev: ShapeData | null): void {
     switch (d.type) {
       case 'rect':
-      case 'ellipse': this.renderBox(v.el as SVGSVGElement, d); break
-      case 'arrow': this.renderArrow(v.el as SVGSVGElement, d); break
+      case 'ellipse': this.renderBox(v.el as SVGGElement, d); break
+      case 'arrow': this.renderArrow(v.el as SVGGElement, d); break
       case 'label': this.renderLabel(v.el as HTMLElement, d, prev?.type === 'label' ? prev : null); break
       case 'image': this.renderImage(v.el as HTMLElement, d, prev?.type === 'image' ? prev : null); break
     }
   }
 
-  private renderBox (el: SVGSVGElement, d: Extract<ShapeData, { type: 'rect' | 'ellipse' }>): void {
-    const m = d.width / 2 + 1
+  private renderBox (el: SVGGElement, d: Extract<ShapeData, { type: 'rect' | 'ellipse' }>): void {
     el.dataset.ink = d.color
     if (d.fill) el.dataset.fill = d.fill
     else delete el.dataset.fill
-    el.style.transform = `translate(${d.x - m}px, ${d.y - m}px)`
-    el.setAttribute('width', String(d.w + m * 2))
-    el.setAttribute('height', String(d.h + m * 2))
     el.style.setProperty('--stroke-width', `${d.width}px`)
     for (const shape of Array.from(el.children)) {
       if (d.type === 'rect') {
-        shape.setAttribute('x', String(m))
-        shape.setAttribute('y', String(m))
+        shape.setAttribute('x', String(d.x))
+        shape.setAttribute('y', String(d.y))
         shape.setAttribute('width', String(d.w))
         shape.setAttribute('height', String(d.h))
         shape.setAttribute('rx', String(Math.min(8, d.w / 4, d.h / 4)))
       } else {
-        shape.setAttribute('cx', String(m + d.w / 2))
-        shape.setAttribute('cy', String(m + d.h / 2))
+        shape.setAttribute('cx', String(d.x + d.w / 2))
+        shape.setAttribute('cy', String(d.y + d.h / 2))
         shape.setAttribute('rx', String(d.w / 2))
         shape.setAttribute('ry', String(d.h / 2))
       }
     }
   }
 
-  private renderArrow (el: SVGSVGElement, d: ArrowData): void {
+  private renderArrow (el: SVGGElement, d: ArrowData): void {
     const g = this.resolve(d)
     el.classList.toggle('unresolved', !g)
     if (!g) return
     this.arrowGeometry.set(d.id, g)
     el.dataset.ink = d.color
     el.style.setProperty('--stroke-width', `${d.width}px`)
-    const box = this.box(d)
-    el.style.transform = `translate(${box.x}px, ${box.y}px)`
-    el.setAttribute('width', String(Math.max(1, box.w)))
-    el.setAttribute('height', String(Math.max(1, box.h)))
-    el.setAttribute('viewBox', `${box.x} ${box.y} ${Math.max(1, box.w)} ${Math.max(1, box.h)}`)
     const [a, b] = [g.a, g.b]
     const len = Math.hypot(b[0] - a[0], b[1] - a[1])
     const head = Math.min(len * 0.5, Math.max(12, d.width * 4))

@@ -4,24 +4,33 @@
 //
 // Each layer renders its items in a container of its own, and no container forms a stacking
 // context (no z-index, transform or opacity on them), so every item element takes part in the
-// world's stacking context. This module gives each of them a CSS z-index from its rank in the
-// board-wide order (z key, then id; see schema.ts zCompare). Every layer of ctx.layers that shows
-// an item as one element (`element(id)`) and says when it changed (`onChange`) takes part.
-// Areas (clusters, `areas: true`) are not stacked: with no z-index they stay under every stacked
-// item, and frames sit under them (their container has z-index -1). Presence cursors and
-// selection handles sit above every rank (styles.css).
+// world's stacking context. This module ranks every item in the board-wide order (z key, then
+// id; see schema.ts zCompare), from 1 at the bottom. A layer that arranges its own elements
+// (`restack`: the drawing layers, whose vector items share one <svg> per run of consecutive
+// ranks, drawn.ts) is given the ranks; any other gives one element per item (`element(id)`),
+// whose CSS z-index is set to its rank here. Every layer of ctx.layers that does either and says
+// when it changed (`onChange`) takes part.
+// Areas (clusters, frames: `areas: true`) are not stacked: with no z-index they stay under every
+// stacked item, and frames sit under clusters (their container has z-index -1). Presence cursors
+// and selection handles sit above every rank (styles.css).
 
 import type { BoardContext } from './context'
 import type { ItemLayer } from './items'
 import { zCompare } from './schema'
 
-/** A layer whose items take part in the board-wide stacking order: it shows each item as
- * one element. Areas (`layer.areas`) never take part. */
-type Stacked = ItemLayer & { element: (id: string) => HTMLElement | SVGElement | null, onChange: (fn: () => void) => () => void }
+/** A layer that places its elements itself, from the ranks of its items. */
+interface Restacked { restack: (ranks: ReadonlyMap<string, number>) => void }
+/** A layer that shows each item as one element. */
+interface Elements { element: (id: string) => HTMLElement | SVGElement | null }
+
+/** A layer whose items take part in the board-wide stacking order. Areas (`layer.areas`)
+ * never take part. */
+type Stacked = ItemLayer & { onChange: (fn: () => void) => () => void } & (Restacked | Elements)
 
 function stacked (layer: ItemLayer): layer is Stacked {
-  const l = layer as Partial<Stacked>
-  return layer.areas !== true && typeof l.element === 'function' && typeof l.onChange === 'function'
+  const l = layer as Partial<Restacked & Elements>
+  return layer.areas !== true && typeof layer.onChange === 'function' &&
+    (typeof l.restack === 'function' || typeof l.element === 'function')
 }
 
 export class Stacking {
@@ -53,19 +62,31 @@ export class Stacking {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.apply() })
   }
 
-  /** Gives every stacked element the z-index of its rank (only the ones that changed). */
+  /** Ranks every stacked item and hands the ranks to its layer (z-indexes change only where
+   * they must). */
   apply (): void {
-    const items: Array<{ id: string, z: string, layer: Stacked }> = []
+    const items: Array<{ id: string, z: string }> = []
+    const layers: Stacked[] = []
     for (const layer of this.layers) {
-      if (!stacked(layer)) continue
-      for (const id of layer.ids()) items.push({ id, z: layer.zOf(id) ?? '', layer })
+      if (!stacked(layer) || !this.ctx.layers.includes(layer)) continue
+      layers.push(layer)
+      for (const id of layer.ids()) items.push({ id, z: layer.zOf(id) ?? '' })
     }
     items.sort(zCompare)
-    items.forEach((item, i) => {
-      const el = item.layer.element(item.id)
-      if (!el || this.applied.get(el) === i + 1) return
-      this.applied.set(el, i + 1)
-      el.style.zIndex = String(i + 1)
-    })
+    const ranks = new Map<string, number>()
+    items.forEach((item, i) => ranks.set(item.id, i + 1))
+    for (const layer of layers) {
+      if ('restack' in layer) {
+        layer.restack(ranks)
+        continue
+      }
+      for (const id of layer.ids()) {
+        const el = layer.element(id)
+        const rank = ranks.get(id)
+        if (!el || rank === undefined || this.applied.get(el) === rank) continue
+        this.applied.set(el, rank)
+        el.style.zIndex = String(rank)
+      }
+    }
   }
 }

@@ -57,8 +57,8 @@ export class StatusBar {
 
   setZoom (scale: number): void {
     this.zoomLevel = scale
-    // Called on every frame of a pan: touch the DOM only when the text changes (a text change
-    // costs a layout).
+    // Follows the moving view (every 100 ms): touch the DOM only when the text changes (a text
+    // change costs a layout).
     const text = t('status.zoom', { pct: Math.round(scale * 100) })
     if (this.zoom.textContent !== text) this.zoom.textContent = text
   }

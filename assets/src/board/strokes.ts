@@ -1,6 +1,7 @@
-// Freehand strokes (doc.getMap('strokes')): rendered with perfect-freehand as one SVG element
-// each (so they interleave with notes and shapes by z), drawn live point by point (others see
-// the stroke grow), selected and moved like any item, erased whole.
+// Freehand strokes (doc.getMap('strokes')): rendered with perfect-freehand as SVG content in
+// board coordinates, strokes next to each other in the stacking order sharing one <svg>
+// (drawn.ts), so that they interleave with notes and shapes by z; drawn live point by point
+// (others see the stroke grow), selected and moved like any item, erased whole.
 
 import { getStroke } from 'perfect-freehand'
 import { svg } from '../dom'
@@ -42,26 +43,36 @@ function strokeOptions (width: number): Parameters<typeof getStroke>[1] {
   }
 }
 
-/** An outline polygon as a smooth closed SVG path (perfect-freehand's recipe). */
-export function pathFromOutline (points: number[][]): string {
+/** An outline polygon as a smooth closed SVG path (perfect-freehand's recipe), moved by
+ * (dx, dy). */
+export function pathFromOutline (points: number[][], dx = 0, dy = 0): string {
   const n = points.length
   if (n < 4) return ''
-  const f = (v: number): string => v.toFixed(2)
+  const x = (v: number): string => (v + dx).toFixed(2)
+  const y = (v: number): string => (v + dy).toFixed(2)
   const avg = (a: number, b: number): number => (a + b) / 2
   let a = points[0]
   let b = points[1]
   const c = points[2]
-  let out = `M${f(a[0])},${f(a[1])} Q${f(b[0])},${f(b[1])} ${f(avg(b[0], c[0]))},${f(avg(b[1], c[1]))} T`
+  let out = `M${x(a[0])},${y(a[1])} Q${x(b[0])},${y(b[1])} ${x(avg(b[0], c[0]))},${y(avg(b[1], c[1]))} T`
   for (let i = 2; i < n - 1; i++) {
     a = points[i]
     b = points[i + 1]
-    out += `${f(avg(a[0], b[0]))},${f(avg(a[1], b[1]))} `
+    out += `${x(avg(a[0], b[0]))},${y(avg(a[1], b[1]))} `
   }
   return `${out}Z`
 }
 
+/** The centre line through the points, moved by (dx, dy): the stroke's wide, invisible grip. */
+function centreLine (points: number[][], dx: number, dy: number): string {
+  return points.map(([x, y], i) => `${i ? 'L' : 'M'}${(x + dx).toFixed(1)} ${(y + dy).toFixed(1)}`).join('')
+}
+
 export class StrokesLayer extends DrawnLayer<StrokeItem> {
   readonly name = 'strokes'
+  /** Each stroke's outline relative to its origin (perfect-freehand's polygon), computed when
+   * its points change: a move only rewrites the paths. */
+  private readonly outlines = new Map<string, number[][]>()
 
   constructor (ctx: BoardContext) {
     super(ctx, strokesOf(ctx.doc), 'strokes-layer', HINT_ID)
@@ -95,8 +106,8 @@ export class StrokesLayer extends DrawnLayer<StrokeItem> {
     return { x: d.x + d.local.x, y: d.y + d.local.y, w: d.local.w, h: d.local.h }
   }
 
-  protected create (id: string): SVGSVGElement {
-    const el = svg('svg', { class: 'stroke' },
+  protected create (id: string): SVGGElement {
+    const el = svg('g', { class: 'stroke' },
       svg('path', { class: 'stroke-hit' }),
       svg('path', { class: 'stroke-ink' }))
     el.addEventListener('pointerdown', (e) => this.grab(id, e))
@@ -104,18 +115,24 @@ export class StrokesLayer extends DrawnLayer<StrokeItem> {
   }
 
   protected render (v: DrawnView<StrokeItem>, d: StrokeItem, prev: StrokeItem | null): void {
-    const el = v.el as SVGSVGElement
+    const el = v.el as SVGGElement
     if (!prev || prev.color !== d.color) el.dataset.ink = d.color
-    if (!prev || prev.shape !== d.shape) {
-      const [hit, ink] = [el.children[0], el.children[1]]
-      ink.setAttribute('d', pathFromOutline(getStroke(d.points, strokeOptions(d.width))))
-      hit.setAttribute('d', d.points.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)}`).join(''))
-      el.style.setProperty('--stroke-width', `${d.width}px`)
-      el.setAttribute('viewBox', `${d.local.x} ${d.local.y} ${Math.max(1, d.local.w)} ${Math.max(1, d.local.h)}`)
-      el.setAttribute('width', String(Math.max(1, d.local.w)))
-      el.setAttribute('height', String(Math.max(1, d.local.h)))
+    if (!prev || prev.width !== d.width) el.style.setProperty('--stroke-width', `${d.width}px`)
+    let outline = this.outlines.get(d.id)
+    if (!outline || !prev || prev.shape !== d.shape) {
+      outline = getStroke(d.points, strokeOptions(d.width))
+      this.outlines.set(d.id, outline)
+    } else if (prev.x === d.x && prev.y === d.y) {
+      return
     }
-    el.style.transform = `translate(${d.x + d.local.x}px, ${d.y + d.local.y}px)`
+    // No transform: the paths are in board coordinates (drawn.ts says why).
+    const [hit, ink] = [el.children[0], el.children[1]]
+    ink.setAttribute('d', pathFromOutline(outline, d.x, d.y))
+    hit.setAttribute('d', centreLine(d.points, d.x, d.y))
+  }
+
+  protected override removed (id: string): void {
+    this.outlines.delete(id)
   }
 
   protected roleName (): string { return t('stroke.role') }

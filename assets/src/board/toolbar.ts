@@ -5,6 +5,7 @@
 
 import { h } from '../dom'
 import { colorLabel, t, type MessageKey } from '../i18n'
+import { ZOOM_LABEL_MS } from './canvas'
 import type { BoardContext } from './context'
 import { gateButton } from './facilitation'
 import { icon, type IconName } from './icons'
@@ -33,7 +34,7 @@ export class Toolbar {
     ctx.undo.on('stack-item-added', () => this.update())
     ctx.undo.on('stack-item-popped', () => this.update())
     ctx.undo.on('stack-cleared', () => this.update())
-    ctx.canvas.onChange(() => this.updateZoom())
+    ctx.canvas.onChangeEvery(ZOOM_LABEL_MS, () => this.updateZoom())
   }
 
   private button (id: string, iconName: IconName, label: MessageKey, shortcut: string | null, onClick: () => void, cls = ''): HTMLButtonElement {
@@ -130,7 +131,7 @@ export class Toolbar {
   }
 
   private updateZoom (): void {
-    // Called on every frame of a pan: only a changed text touches the DOM (it costs a layout).
+    // Follows the moving view (every 100 ms): only a changed text touches the DOM (a layout).
     const text = `${Math.round(this.ctx.canvas.view.scale * 100)} %`
     if (this.zoomLabel && this.zoomLabel.textContent !== text) this.zoomLabel.textContent = text
   }

@@ -5,7 +5,7 @@ import * as Y from 'yjs'
 import { api, ApiError, facilitates, type Board, type ProjectRole } from '../api'
 import { announce, h } from '../dom'
 import { kindLabel, onLanguageChange, t } from '../i18n'
-import { Canvas } from '../board/canvas'
+import { Canvas, ZOOM_LABEL_MS } from '../board/canvas'
 import { BoardClipboard } from '../board/clipboard'
 import { ClustersLayer } from '../board/clusters'
 import type { BoardContext } from '../board/context'
@@ -412,7 +412,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   })
 
   // ---- wiring ------------------------------------------------------------------------------
-  canvas.onChange(() => status.setZoom(canvas.view.scale))
+  canvas.onChangeEvery(ZOOM_LABEL_MS, () => status.setZoom(canvas.view.scale))
   const offSync = sync.on(() => {
     applyReadOnly()
     if (sync.connection === 'revoked' || sync.connection === 'deleted') notes.stopEditing()

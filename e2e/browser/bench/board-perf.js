@@ -3,16 +3,20 @@
 // then opened in headless Chromium, which measures
 //
 //   - the time to first render: navigation start to the first frame after every note is in the
-//     page (and the time until the view is fitted);
+//     page;
 //   - frame times while panning (wheel and drag) and zooming (ctrl + wheel), from
-//     requestAnimationFrame timestamps, at the fitted view (everything visible) and at 100 %;
+//     requestAnimationFrame timestamps, at the fitted view (everything visible, 10 %) and zoomed
+//     in (twelve steps of `+` from there, 146 %: a few dozen notes in view);
 //   - where the main thread's time goes meanwhile (DevTools protocol Performance metrics:
-//     script, style recalculation, layout).
+//     script, style recalculation, layout; with --trace, the renderer main thread's top trace
+//     events, such as Layerize, Paint, PrePaint).
 //
 // Prints one JSON line. Run from e2e/browser (the server binary as for the tests; E2E_UI_DIR
-// serves a freshly built bundle):
+// serves a freshly built bundle); frame rates move with the machine's load (in the line): run
+// it several times and compare medians.
 //
-//   node bench/board-perf.js [--notes 2000] [--clusters 50] [--strokes 500]
+//   node bench/board-perf.js [--notes 2000] [--clusters 50] [--strokes 500] [--trace]
+//     [--minimap open|closed] [--events 120]
 
 import { parseArgs } from 'node:util'
 import os from 'node:os'
@@ -138,7 +142,9 @@ async function main () {
     const layers = await page.evaluate(() => ({
       notes: document.querySelectorAll('.note').length,
       clusters: document.querySelectorAll('.cluster').length,
-      strokes: document.querySelectorAll('[data-stroke-id], .stroke').length
+      strokes: document.querySelectorAll('[data-stroke-id], .stroke').length,
+      // <svg> roots in the board: each costs layerization at every frame (docs/benchmarks.md).
+      svg_roots: document.querySelectorAll('.world svg').length
     }))
     // Let the page settle (fit, IndexedDB copy written).
     await page.waitForTimeout(1500)
@@ -195,7 +201,7 @@ async function main () {
 
     const fitted = { wheel_pan: await wheelPan(), drag_pan: await dragPan(), zoom: await zoom() }
     const fittedScale = await page.evaluate(() => document.querySelector('.status-zoom')?.textContent)
-    // At 100 % (a workshop's usual working zoom): a few dozen notes in view.
+    // Zoomed in (146 %, near a workshop's usual working zoom): a few dozen notes in view.
     await page.evaluate(() => document.querySelector('.canvas').focus())
     await page.keyboard.press('Shift+1')
     await page.waitForTimeout(300)

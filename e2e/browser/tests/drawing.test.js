@@ -33,8 +33,7 @@ async function drag (page, points, steps = 8) {
   await page.mouse.up()
 }
 
-/** The points of a stroke's centre line, from its hit path ("M x y L x y ..."), world units
- * relative to the stroke's origin. */
+/** The points of a stroke's centre line, from its hit path ("M x y L x y ..."), world units. */
 async function strokePoints (locator) {
   const d = await locator.locator('.stroke-hit').getAttribute('d')
   return [...d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])])
@@ -64,14 +63,19 @@ async function noteRect (locator) {
   return { x, y, w, h }
 }
 
-/** A rectangle shape's world rectangle (its svg is offset by half the outline width). */
+/** A rectangle shape's world rectangle (drawn in world units, in the <svg> of its run). */
 async function shapeRect (locator) {
   return locator.evaluate((el) => {
-    const m = el.style.transform.match(/translate\(([-\d.]+)px, ([-\d.]+)px\)/)
     const body = el.querySelector('.shape-body')
     const n = (name) => Number(body.getAttribute(name))
-    return { x: Number(m[1]) + n('x'), y: Number(m[2]) + n('y'), w: n('width'), h: n('height') }
+    return { x: n('x'), y: n('y'), w: n('width'), h: n('height') }
   })
+}
+
+/** The z-index an item is stacked with: its own, or its run's (strokes and shapes drawn in an
+ * <svg> shared with the ones next to them in the stacking order). */
+async function stackZ (locator) {
+  return Number(await locator.evaluate((el) => getComputedStyle(el.ownerSVGElement ?? el).zIndex))
 }
 
 /** A small RGB PNG (w×h, a two-colour pattern), encoded here with zlib. */
@@ -149,9 +153,8 @@ e2eTest('two participants draw together: pen, shapes, an arrow that follows a no
   await A.mouse.up()
   const strokeA = A.locator('.stroke')
   const strokeB = B.locator('.stroke')
-  await waitFor(async () => (await strokePoints(strokeB)).length === (await strokePoints(strokeA)).length &&
-    (await strokeB.evaluate((el) => el.style.transform)) === (await strokeA.evaluate((el) => el.style.transform)),
-  { what: 'Bob to see the whole stroke where Alice drew it' })
+  await waitFor(async () => JSON.stringify(await strokePoints(strokeB)) === JSON.stringify(await strokePoints(strokeA)),
+    { what: 'Bob to see the whole stroke where Alice drew it' })
   const wave = await strokePoints(strokeA)
   const span = Math.max(...wave.map((p) => p[0])) - Math.min(...wave.map((p) => p[0]))
   assert.ok(Math.abs(span - 320) < 8, `the stroke spans the 320 px drawn (${span})`)
@@ -218,10 +221,8 @@ e2eTest('two participants draw together: pen, shapes, an arrow that follows a no
   const nr = await noteA.boundingBox()
   await drag(A, [{ x: nr.x - 30, y: nr.y + 20 }, { x: nr.x + nr.width + 30, y: nr.y + 60 }])
   await waitFor(async () => (await B.locator('.stroke').count()) === 3, { what: 'the stroke over the note' })
-  await waitFor(async () => {
-    const z = async (loc) => Number(await loc.evaluate((el) => getComputedStyle(el).zIndex))
-    return (await z(B.locator('.stroke').nth(2))) > (await z(noteB))
-  }, { what: 'the newer stroke to be above the note' })
+  await waitFor(async () => (await stackZ(B.locator('.stroke').nth(2))) > (await stackZ(noteB)),
+    { what: 'the newer stroke to be above the note' })
 
   // 3. The eraser removes the wavy stroke (whole) for both.
   await tool(A, 'Gomme')
@@ -322,8 +323,8 @@ e2eTest('a viewer sees the drawings live but has no drawing tools', { timeout: 9
 
   // Moving the frame by its title moves what lies inside it (the stroke), not what sticks out
   // of it (the ellipse).
-  const strokeAt = () => V.locator('.stroke').evaluate((el) => el.style.transform.match(/[-\d.]+/g).map(Number))
-  const ellipseAt = () => V.locator('.shape-ellipse').evaluate((el) => el.style.transform)
+  const strokeAt = async () => (await strokePoints(V.locator('.stroke')))[0]
+  const ellipseAt = () => V.locator('.shape-ellipse .shape-body').evaluate((el) => `${el.getAttribute('cx')} ${el.getAttribute('cy')}`)
   const [sx0, sy0] = await strokeAt()
   const ellipse0 = await ellipseAt()
   const title = await alice.page.locator('.frame-title').boundingBox()
@@ -453,7 +454,7 @@ e2eTest('images by drop and paste, their error states, and the drawing schema as
   const red = A.locator('.stroke[data-ink="red"]')
   await red.waitFor()
   const pts = await strokePoints(red)
-  assert.deepEqual(pts.map(([x, y]) => [Math.round(x), Math.round(y)]), [[0, 0], [100, 0], [100, 50]])
+  assert.deepEqual(pts.map(([x, y]) => [Math.round(x), Math.round(y)]), [[-300, -200], [-200, -200], [-200, -150]])
   // Selected with a click on its line (the board's origin is in the centre of the view), it is
   // duplicated (Ctrl+D) with its colour and width, 24 units further.
   const o = await canvasPoint(A, 0, 0)
@@ -461,7 +462,7 @@ e2eTest('images by drop and paste, their error states, and the drawing schema as
   await waitFor(async () => (await red.first().getAttribute('class')).includes('selected'), { what: 'a click to select the stroke' })
   await A.keyboard.press('Control+d')
   await waitFor(async () => (await red.count()) === 2, { what: 'the duplicated stroke' })
-  const [t0, t1] = await red.evaluateAll((els) => els.map((el) => el.style.transform.match(/[-\d.]+/g).map(Number)))
+  const [t0, t1] = [(await strokePoints(red.nth(0)))[0], (await strokePoints(red.nth(1)))[0]]
   assert.deepEqual([t1[0] - t0[0], t1[1] - t0[1]], [24, 24])
   assert.equal(await red.nth(1).evaluate((el) => el.style.getPropertyValue('--stroke-width')), '8px')
   await A.keyboard.press('Control+z')
@@ -542,12 +543,11 @@ e2eTest('the drawing tools by keyboard alone', { timeout: 60_000 }, async (h) =>
   await page.locator('.shape-rect').waitFor()
   assert.deepEqual(await focused(), ['rectangle', 'noir, moyen, sélectionné'])
   // The arrow keys move it (the board's own operations), Shift further.
-  const at = () => page.locator('.shape-rect').evaluate((el) => el.style.transform)
-  const before = await at()
+  const at = () => shapeRect(page.locator('.shape-rect'))
+  const r0 = await at()
   await page.keyboard.press('ArrowRight')
   await page.keyboard.press('Shift+ArrowDown')
-  const m0 = before.match(/[-\d.]+/g).map(Number)
-  await waitFor(async () => { const m = (await at()).match(/[-\d.]+/g).map(Number); return m[0] === m0[0] + 16 && m[1] === m0[1] + 80 },
+  await waitFor(async () => { const r = await at(); return r.x === r0.x + 16 && r.y === r0.y + 80 },
     { what: 'the rectangle to move by (16, 80)' })
   // Alt + arrows resize it.
   const width = () => page.locator('.shape-rect .shape-body').evaluate((el) => Number(el.getAttribute('width')))
