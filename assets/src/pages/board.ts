@@ -43,6 +43,7 @@ import { navigate, paths } from '../router'
 import { clearSession, displayName, participantId, type Session } from '../session'
 import { languageSwitch, setFlash } from '../shell'
 import { errorText } from './common'
+import { mountKind, type KindView } from '../kinds'
 
 export function renderBoardPage (main: HTMLElement, boardId: string, session: Session): () => void {
   let alive = true
@@ -226,6 +227,9 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
   body.append(versionsPanel.panel.el)
   const facilitationTools = h('div', { class: 'tool-group facilitation-tools', role: 'group' }, agendaPanel.panel.toggle, versionsPanel.panel.toggle)
   toolbar.extras.push(facilitationTools)
+  // The board's workshop kind (kinds/): what its method adds to the generic board.
+  const kindTools = h('div', { class: 'tool-group kind-tools', role: 'group' })
+  toolbar.extras.push(kindTools)
   let phaseShown = rules.currentId
   const offRules = rules.onMetaChange(() => {
     toolbar.update()
@@ -270,6 +274,30 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     status.el)
   viewport.append(toolbar.zoomEl, minimap.el, toast)
   main.append(layout)
+  const kindView: KindView | null = mountKind(board.kind, {
+    ctx,
+    board: () => board,
+    role: () => role,
+    session,
+    notes,
+    clusters,
+    voting,
+    frames,
+    shapes,
+    images,
+    ops,
+    toolbar,
+    tools,
+    presence,
+    follow,
+    rules,
+    timer: sharedTimer,
+    layout,
+    body,
+    viewport,
+    panels,
+    toolbarExtras: kindTools
+  })
 
   let outlineOpen = window.matchMedia('(min-width: 1100px)').matches
   const labels = (): void => {
@@ -304,6 +332,9 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     locks.relabel()
     strip.render()
     silent.update()
+    kindTools.hidden = kindTools.childElementCount === 0
+    kindTools.setAttribute('aria-label', kindLabel(board.kind))
+    kindView?.relabel()
     applyReadOnly()
   }
   const applyOutline = (): void => {
@@ -397,7 +428,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     } else if (e.shiftKey && (e.code === 'Digit1' || e.key === '!')) {
       fitAll()
     } else if (viewport.contains(target) || target === document.body) {
-      handled = locks.handleKey(e) || tools.handleKey(e) || silent.handleKey(e) || notes.handleKey(e) || clusters.handleKey(e) || ops.handleKey(e)
+      handled = locks.handleKey(e) || (kindView?.handleKey?.(e) ?? false) || tools.handleKey(e) || silent.handleKey(e) || notes.handleKey(e) || clusters.handleKey(e) || ops.handleKey(e)
     } else {
       handled = false
     }
@@ -467,6 +498,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     document.removeEventListener('keydown', onKey)
     offRules()
     clearTimeout(toastTimer)
+    kindView?.destroy()
     silent.destroy()
     versionsPanel.destroy()
     agendaPanel.destroy()
