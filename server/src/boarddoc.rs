@@ -73,6 +73,61 @@ pub fn read(state: &[u8]) -> Result<Board, Unreadable> {
     Ok(board)
 }
 
+/// What a session produced on a board, counted (the boards made from one template side by side).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Tally {
+    /// Notes, prompts included.
+    pub notes: u64,
+    pub clusters: u64,
+    /// Dots placed, summed over every note.
+    pub votes: u64,
+    /// Notes placed in a slot (a radar's signals, answers of a kind's layout).
+    pub signals: u64,
+    /// Distinct participants who wrote a note or placed a dot.
+    pub participants: u64,
+}
+
+/// Counts notes, clusters, dots, signals and participants in a v1-encoded document state.
+pub fn tally(state: &[u8]) -> Result<Tally, Unreadable> {
+    let doc = Doc::new();
+    let update = Update::decode_v1(state).map_err(|e| Unreadable(e.to_string()))?;
+    doc.transact_mut().apply_update(update).map_err(|e| Unreadable(e.to_string()))?;
+    let txn = doc.transact();
+    let mut tally = Tally::default();
+    let mut people = std::collections::BTreeSet::new();
+    if let Some(notes) = txn.get_map("notes") {
+        for (_, value) in notes.iter(&txn) {
+            let Out::YMap(note) = value else { continue };
+            if string(&note, &txn, "type").as_deref() != Some("note") {
+                continue;
+            }
+            tally.notes += 1;
+            tally.votes += votes(&note, &txn).max(0.0) as u64;
+            if matches!(note.get(&txn, "slot"), Some(Out::Any(Any::Map(_))) | Some(Out::YMap(_))) {
+                tally.signals += 1;
+            }
+            if let Some(by) = string(&note, &txn, "createdBy").filter(|s| !s.is_empty()) {
+                people.insert(by);
+            }
+            if let Some(Out::YMap(v)) = note.get(&txn, "votes") {
+                for (who, _) in v.iter(&txn) {
+                    people.insert(who.to_owned());
+                }
+            }
+        }
+    }
+    if let Some(clusters) = txn.get_map("clusters") {
+        tally.clusters = clusters
+            .iter(&txn)
+            .filter(
+                |(_, v)| matches!(v, Out::YMap(c) if string(c, &txn, "type").as_deref() == Some("cluster")),
+            )
+            .count() as u64;
+    }
+    tally.participants = people.len() as u64;
+    Ok(tally)
+}
+
 fn string<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<String> {
     match map.get(txn, key)? {
         Out::Any(Any::String(s)) => Some(s.to_string()),

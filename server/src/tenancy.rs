@@ -49,6 +49,7 @@ string_enum!(
         Prototypes = "prototypes",
         Radar = "radar",
         Free = "free",
+        Photolangage = "photolangage",
     }
 );
 

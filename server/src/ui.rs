@@ -1,8 +1,8 @@
 //! The web whiteboard: the bundle built from `assets/` (committed in `assets/dist/`) embedded in
 //! the binary at compile time, so a fresh clone serves the whole UI with no Node installed.
 //!
-//! - `/`, `/projects/{id}`, `/boards/{id}`, `/join/{invite}`: the app shell (`index.html`); the
-//!   client routes from the path. Never cached (`no-cache`, revalidated by ETag).
+//! - `/`, `/projects/{id}`, `/boards/{id}`, `/join/{invite}`, `/templates`, `/templates/{id}`: the
+//!   app shell (`index.html`); the client routes from the path. Never cached (`no-cache`, revalidated by ETag).
 //! - `/assets/{file}`: the bundle's files. `index.html` links them as `/assets/app.js?v=HASH`,
 //!   where HASH starts the file's SHA-256: a request whose `v` matches the embedded file is
 //!   cached for a year as immutable; any other request must revalidate.
@@ -75,6 +75,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(source: Source) -> Router<S> {
         .route("/projects/{id}", get(shell_with_id))
         .route("/boards/{id}", get(shell_with_id))
         .route("/join/{token}", get(shell_with_id))
+        .route("/templates", get(shell))
+        .route("/templates/{id}", get(shell_with_id))
         .route("/assets/{*path}", get(asset))
         .layer(Extension(source))
 }
@@ -252,8 +254,14 @@ mod tests {
     #[tokio::test]
     async fn client_routes_serve_the_shell_uncached() {
         let (_, _, root) = get("/", &[]).await;
-        for uri in ["/", "/boards/0190b6a0-0000-7000-8000-000000000001", "/projects/p1", "/join/abcDEF_123-x"]
-        {
+        for uri in [
+            "/",
+            "/boards/0190b6a0-0000-7000-8000-000000000001",
+            "/projects/p1",
+            "/join/abcDEF_123-x",
+            "/templates",
+            "/templates/t1",
+        ] {
             let (status, headers, body) = get(uri, &[]).await;
             assert_eq!(status, StatusCode::OK, "{uri}");
             assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8", "{uri}");

@@ -27,12 +27,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateBoard {
     title: String,
-    kind: BoardKind,
+    /// Required, unless the board is made from a template (then it takes the template's kind).
+    kind: Option<BoardKind>,
+    /// A template of the organisation to make the board from, in one step: its kind, layout,
+    /// phases, prompts and images.
+    template_id: Option<String>,
 }
 
-/// Creates a board in a project (facilitators and owners).
+/// Creates a board in a project (facilitators and owners), empty or from a template of the
+/// organisation (`template_id`).
 #[utoipa::path(post, path = "/projects/{project_id}/boards", tag = "boards", request_body = CreateBoard,
-    responses((status = 201, body = Board), (status = 403), (status = 404)))]
+    responses((status = 201, body = Board), (status = 400), (status = 403), (status = 404)))]
 async fn create_board(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -41,22 +46,28 @@ async fn create_board(
 ) -> Result<(StatusCode, Json<Board>), ApiError> {
     let (project, role) = visible_project(&app, &caller, &project_id).await?;
     require(Some(role), ProjectRole::Facilitator)?;
-    let board = Board {
-        id: new_id(),
-        tenant_id: project.tenant_id,
-        project_id: project.id,
-        title: name("title", &req.title, 200)?,
-        kind: req.kind,
-        created_at: now_ms(),
-        archived_at: None,
+    let title = name("title", &req.title, 200)?;
+    let board = if let Some(template_id) = &req.template_id {
+        super::templates::create_board_from(&app, &caller, project, title, req.kind, template_id).await?
+    } else {
+        let board = Board {
+            id: new_id(),
+            tenant_id: project.tenant_id,
+            project_id: project.id,
+            title,
+            kind: req.kind.ok_or_else(|| ApiError::bad_request("kind is required without template_id"))?,
+            created_at: now_ms(),
+            archived_at: None,
+        };
+        app.db.create_board(&board, &caller.principal_id()).await.map_err(ApiError::store)?;
+        board
     };
-    app.db.create_board(&board, &caller.principal_id()).await.map_err(ApiError::store)?;
     audit(
         &app,
         &caller,
         "board.create",
         &board.id,
-        serde_json::json!({"title": board.title, "kind": board.kind}),
+        serde_json::json!({"title": board.title, "kind": board.kind, "template": req.template_id}),
     )
     .await;
     Ok((StatusCode::CREATED, Json(board)))

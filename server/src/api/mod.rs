@@ -12,6 +12,7 @@ mod invites;
 mod projects;
 mod reveal;
 mod suggestions;
+mod templates;
 mod versions;
 
 use std::net::{IpAddr, SocketAddr};
@@ -34,7 +35,7 @@ use crate::tenancy::{board_access, project_role, Board, Caller, Project, Project
     info(title = "Atelier API", description = "Tenants, projects, boards, members and invites of Atelier."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "auth"), (name = "projects"), (name = "boards"), (name = "invites"), (name = "admin"))
+    tags((name = "auth"), (name = "projects"), (name = "boards"), (name = "invites"), (name = "templates"), (name = "admin"))
 )]
 struct ApiDoc;
 
@@ -60,6 +61,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(suggestions::routes())
         .merge(versions::routes())
         .merge(reveal::routes())
+        .merge(templates::routes())
         .merge(invites::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod images;
 mod postgres;
 mod sqlite;
+pub mod templates;
 pub mod versions;
 mod writer;
 
@@ -126,9 +127,15 @@ pub enum StoreError {
 }
 
 /// Everything the server stores: documents and the tenancy model, in one database.
-pub trait Database: Store + directory::Directory + images::Images + versions::Versions {}
+pub trait Database:
+    Store + directory::Directory + images::Images + versions::Versions + templates::Templates
+{
+}
 
-impl<T: Store + directory::Directory + images::Images + versions::Versions> Database for T {}
+impl<T: Store + directory::Directory + images::Images + versions::Versions + templates::Templates> Database
+    for T
+{
+}
 
 /// The storage interface the rest of the server uses.
 #[async_trait]

@@ -189,3 +189,4 @@ impl Store for PgStore {
 impl_directory!(PgStore);
 super::images::impl_images!(PgStore);
 super::versions::impl_versions!(PgStore);
+super::templates::impl_templates!(PgStore);

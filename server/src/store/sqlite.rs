@@ -46,10 +46,34 @@ impl SqliteStore {
             .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
+        // After the pool's first connection: an in-memory database lives as long as one does.
+        migrate(options.foreign_keys(false)).await?;
         Ok(Self { pool })
     }
+}
+
+/// Runs the migrations on a connection of its own with foreign keys off (`options`), then
+/// checks that they broke no foreign key and closes it; the store's pool has them on. A
+/// migration that rebuilds a table (SQLite cannot change a CHECK in place) drops the old table,
+/// which with foreign keys on would delete every row referencing it; sqlx runs each SQLite
+/// migration in a transaction, where `PRAGMA foreign_keys` cannot change, so it is set before.
+async fn migrate(options: SqliteConnectOptions) -> Result<(), StoreError> {
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let check = "PRAGMA foreign_key_check";
+    let ran = async {
+        let before = sqlx::query(check).fetch_all(&pool).await?.len();
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        let after = sqlx::query(check).fetch_all(&pool).await?.len();
+        if after > before {
+            let broken = after - before;
+            return Err(StoreError::Other(format!("{broken} rows break a foreign key after migrating")));
+        }
+        Ok(())
+    }
+    .await;
+    pool.close().await;
+    ran
 }
 
 #[async_trait]
@@ -201,3 +225,4 @@ impl Store for SqliteStore {
 impl_directory!(SqliteStore);
 super::images::impl_images!(SqliteStore);
 super::versions::impl_versions!(SqliteStore);
+super::templates::impl_templates!(SqliteStore);

@@ -41,9 +41,13 @@ pub const SERVER_PRINCIPAL: &str = "atelier:server";
 #[derive(Debug)]
 struct Guard {
     role: Role,
+    /// The author's participant id (votes, stars and comments are keyed by it).
+    participant: String,
     violation: Option<&'static str>,
     /// Locked items before the transaction being judged.
     locks: rules::Locks,
+    /// Who held keys in each note's votes and stars before it.
+    keyed: rules::Keyed,
     /// The phase the transaction moved the board to, if it did.
     phase_changed: Option<String>,
     /// Items the transaction added, and how many its author may still add.
@@ -185,10 +189,13 @@ impl Room {
         // The facilitation rules: deep observers judge each checked transaction, and an undo
         // manager scoped to the board captures only the ones they found violating.
         let locks = rules::scan_locks(&doc.transact());
+        let keyed = rules::Keyed::scan(&doc.transact());
         let guard = Arc::new(Mutex::new(Guard {
             role: Role::Facilitator,
+            participant: String::new(),
             violation: None,
             locks,
+            keyed,
             phase_changed: None,
             adds: 0,
             allowed_adds: usize::MAX,
@@ -208,9 +215,11 @@ impl Room {
             yrs::DeepObservable::observe_deep(&map, RULES, move |txn, events| {
                 if let Ok(mut g) = judge.lock() {
                     if g.violation.is_none() {
-                        g.violation = rules::check(g.role, root, txn, events, &g.locks);
+                        g.violation =
+                            rules::check(g.role, &g.participant, root, txn, events, &g.locks, &g.keyed);
                     }
                     rules::track_locks(root, txn, events, &mut g.locks);
+                    g.keyed.track(root, txn, events);
                     if let Some(phase) = rules::phase_change(root, txn, events) {
                         g.phase_changed = Some(phase);
                     }
@@ -438,6 +447,7 @@ impl Room {
         let allowed_adds = if checked { self.available_adds(&principal) } else { usize::MAX };
         if let Ok(mut g) = self.guard.lock() {
             g.role = role;
+            g.participant = rules::participant_id(principal.as_str()).to_owned();
             g.violation = None;
             g.adds = 0;
             g.allowed_adds = allowed_adds;

@@ -17,9 +17,21 @@
 //!   clear `locked`.
 //! - During a phase (`meta.phase`, one of `meta.phases`) whose `allow` lists top-level maps,
 //!   participants add items to those maps only.
+//! - Dot votes (a note's `votes`, `Y.Map<participantId, number>`): a participant changes only
+//!   their own key, only while `meta.votingOpen` is true, with whole numbers of at least 1, and
+//!   never above `meta.votesPerParticipant` (default 5) in total over the board unless their
+//!   total did not increase. A note added with votes in it is reverted (copies carry none).
+//! - Stars (a note's `stars`, `Y.Map<participantId, true>`): only one's own key.
+//! - A note's whole `votes` or `stars` map is replaced or removed by a participant only while it
+//!   held their keys alone (an undo of one's first dot or star removes the map it created); what
+//!   a map held is indexed before each transaction ([`Keyed`]).
+//! - `hidden` (any item) and a cluster's `status` are set, changed and cleared by facilitators
+//!   only; an item added already hidden, or a cluster added with a status, is reverted.
+//! - Comments (a note's `comments`, `Y.Array` of `{id, by, text, at}`): participants only
+//!   insert entries, each by their own id; removing entries is for facilitators.
 
-use yrs::types::{EntryChange, Event, PathSegment};
-use yrs::{Any, Map, MapRef, Out, ReadTxn, TransactionMut};
+use yrs::types::{Change, EntryChange, Event, PathSegment};
+use yrs::{Any, Array, ArrayRef, Map, MapRef, Out, ReadTxn, TransactionMut};
 
 use super::Role;
 
@@ -37,6 +49,31 @@ pub const SETTINGS_FOR_FACILITATORS: &str = "reverted: board settings are change
 pub const LOCKED_ITEM: &str = "reverted: this item is locked by a facilitator";
 pub const NOT_IN_PHASE: &str = "reverted: the current phase does not allow adding this";
 pub const TOO_MANY_ADDS: &str = "reverted: too many additions for now, wait a moment";
+pub const OTHERS_VOTES: &str = "reverted: you may only change your own dots";
+pub const VOTING_CLOSED: &str = "reverted: no vote is open";
+pub const VOTE_BUDGET: &str = "reverted: no dots left in your budget";
+pub const VOTE_VALUE: &str = "reverted: a vote is a whole number of dots, at least 1";
+pub const COPIED_VOTES: &str = "reverted: a new note carries no votes";
+pub const OTHERS_STARS: &str = "reverted: you may only star for yourself";
+pub const HIDDEN_FOR_FACILITATORS: &str = "reverted: items are hidden and shown by facilitators only";
+pub const STATUS_FOR_FACILITATORS: &str = "reverted: a cluster's status is set by facilitators only";
+pub const COMMENT_AUTHOR: &str = "reverted: a comment may only be added in your own name";
+pub const COMMENT_REMOVED: &str = "reverted: comments are removed by facilitators only";
+
+/// Item keys the rules look at (docs/board-schema.md).
+pub const HIDDEN: &str = "hidden";
+pub const VOTES: &str = "votes";
+pub const STARS: &str = "stars";
+pub const COMMENTS: &str = "comments";
+pub const STATUS: &str = "status";
+/// The dot budget when `meta.votesPerParticipant` is absent.
+pub const DEFAULT_VOTES_PER_PARTICIPANT: f64 = 5.0;
+
+/// The participant id of a connection's principal (`user:<id>` or `guest:<id>`): what the
+/// schema keys votes, stars and comments by.
+pub fn participant_id(principal: &str) -> &str {
+    principal.strip_prefix("user:").or_else(|| principal.strip_prefix("guest:")).unwrap_or(principal)
+}
 
 /// Items (`Y.Map` entries, as the schema writes them) a transaction added to the board's item
 /// maps: what the additions limit counts.
@@ -139,18 +176,89 @@ pub fn track_locks(root: &str, txn: &TransactionMut, events: &yrs::types::Events
     }
 }
 
+/// Whose keys each note's `votes` (with their dots) and `stars` held before the transaction
+/// being judged: replacing or removing one of these maps is judged from what it held, which the
+/// events that remove it no longer show. Kept like [`Locks`].
+#[derive(Debug, Default)]
+pub struct Keyed {
+    votes: std::collections::HashMap<String, std::collections::HashMap<String, f64>>,
+    stars: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Keyed {
+    /// Every note's keys (at load).
+    pub fn scan<T: ReadTxn>(txn: &T) -> Self {
+        let mut keyed = Self::default();
+        if let Some(notes) = txn.get_map("notes") {
+            let ids: Vec<String> = notes.keys(txn).map(str::to_owned).collect();
+            for id in ids {
+                keyed.refresh(txn, &notes, &id);
+            }
+        }
+        keyed
+    }
+
+    /// Keeps the index in step with a transaction's events on `notes` (every transaction).
+    pub fn track(&mut self, root: &str, txn: &TransactionMut, events: &yrs::types::Events) {
+        if root != "notes" {
+            return;
+        }
+        let Some(notes) = txn.get_map("notes") else { return };
+        let mut touched = std::collections::HashSet::new();
+        for event in events.iter() {
+            match event.path().front() {
+                None => {
+                    if let Event::Map(e) = event {
+                        touched.extend(e.keys(txn).keys().map(|k| k.to_string()));
+                    }
+                }
+                Some(PathSegment::Key(id)) => {
+                    touched.insert(id.to_string());
+                }
+                Some(PathSegment::Index(_)) => {}
+            }
+        }
+        for id in touched {
+            self.refresh(txn, &notes, &id);
+        }
+    }
+
+    fn refresh<T: ReadTxn>(&mut self, txn: &T, notes: &MapRef, id: &str) {
+        self.votes.remove(id);
+        self.stars.remove(id);
+        let Some(Out::YMap(note)) = notes.get(txn, id) else { return };
+        if let Some(Out::YMap(votes)) = note.get(txn, VOTES) {
+            let held: std::collections::HashMap<String, f64> =
+                votes.iter(txn).map(|(who, v)| (who.to_owned(), dots(&v).unwrap_or(0.0))).collect();
+            if !held.is_empty() {
+                self.votes.insert(id.to_owned(), held);
+            }
+        }
+        if let Some(Out::YMap(stars)) = note.get(txn, STARS) {
+            let held: Vec<String> = stars.keys(txn).map(str::to_owned).collect();
+            if !held.is_empty() {
+                self.stars.insert(id.to_owned(), held);
+            }
+        }
+    }
+}
+
 /// The first rule a transaction breaks, from the deep events of one top-level map and the locks
-/// as they were before it.
+/// as they were before it. `participant` is the author's participant id ([`participant_id`]).
 pub fn check(
     role: Role,
+    participant: &str,
     root: &str,
     txn: &TransactionMut,
     events: &yrs::types::Events,
     locks: &Locks,
+    keyed: &Keyed,
 ) -> Option<&'static str> {
     if role == Role::Facilitator {
         return None;
     }
+    // How much the author's dots on the board grew in this transaction.
+    let mut votes_delta = 0.0;
     for event in events.iter() {
         let path = event.path();
         if root == META {
@@ -195,6 +303,13 @@ pub fn check(
                     if breaks {
                         return Some(LOCKED_ITEM);
                     }
+                    if let EntryChange::Inserted(Out::YMap(item)) | EntryChange::Updated(_, Out::YMap(item)) =
+                        change
+                    {
+                        if let Some(reason) = check_new_item(participant, root, txn, item) {
+                            return Some(reason);
+                        }
+                    }
                 }
             }
             // Inside one item: its keys, or its text or votes.
@@ -209,11 +324,270 @@ pub fn check(
                 if locks.contains(&lock_key(root, id)) {
                     return Some(LOCKED_ITEM);
                 }
+                let field = match path.get(1) {
+                    Some(PathSegment::Key(k)) => Some(k.as_ref()),
+                    _ => None,
+                };
+                let result = match (path.len(), event) {
+                    (1, Event::Map(e)) => {
+                        check_item_keys(participant, root, id, txn, e, keyed, &mut votes_delta)
+                    }
+                    (2, Event::Map(e)) if root == "notes" && field == Some(VOTES) => {
+                        check_votes_change(participant, txn, e, &mut votes_delta)
+                    }
+                    (2, Event::Map(e)) if root == "notes" && field == Some(STARS) => {
+                        if e.keys(txn).keys().all(|k| k.as_ref() == participant) {
+                            Ok(())
+                        } else {
+                            Err(OTHERS_STARS)
+                        }
+                    }
+                    (2, Event::Array(e)) if root == "notes" && field == Some(COMMENTS) => {
+                        check_comments_change(participant, txn, e)
+                    }
+                    // Below a vote, star or comment (a client nesting shared types there).
+                    (_, _) if root == "notes" && path.len() > 2 => match field {
+                        Some(VOTES) => Err(OTHERS_VOTES),
+                        Some(STARS) => Err(OTHERS_STARS),
+                        Some(COMMENTS) => Err(COMMENT_AUTHOR),
+                        _ => Ok(()),
+                    },
+                    _ => Ok(()),
+                };
+                if let Err(reason) = result {
+                    return Some(reason);
+                }
             }
             Some(PathSegment::Index(_)) => {}
         }
     }
+    if votes_delta > 0.0 && own_votes(participant, txn) > votes_per_participant(txn) {
+        return Some(VOTE_BUDGET);
+    }
     None
+}
+
+/// An item a participant added (or put in place of another): no hiding, no status, no votes,
+/// and stars and comments in their own name only.
+fn check_new_item(
+    participant: &str,
+    root: &str,
+    txn: &TransactionMut,
+    item: &MapRef,
+) -> Option<&'static str> {
+    if matches!(item.get(txn, HIDDEN), Some(Out::Any(Any::Bool(true)))) {
+        return Some(HIDDEN_FOR_FACILITATORS);
+    }
+    if root == "clusters" && item.get(txn, STATUS).is_some() {
+        return Some(STATUS_FOR_FACILITATORS);
+    }
+    if root != "notes" {
+        return None;
+    }
+    match item.get(txn, VOTES) {
+        None => {}
+        Some(Out::YMap(votes)) if votes.len(txn) == 0 => {}
+        Some(_) => return Some(COPIED_VOTES),
+    }
+    if let Some(stars) = item.get(txn, STARS) {
+        if !only_own_keys(participant, txn, &stars) {
+            return Some(OTHERS_STARS);
+        }
+    }
+    if let Some(comments) = item.get(txn, COMMENTS) {
+        if !own_comments(participant, txn, &comments) {
+            return Some(COMMENT_AUTHOR);
+        }
+    }
+    None
+}
+
+/// The keys of an existing item a participant changed.
+fn check_item_keys(
+    participant: &str,
+    root: &str,
+    id: &str,
+    txn: &TransactionMut,
+    e: &yrs::types::map::MapEvent,
+    keyed: &Keyed,
+    votes_delta: &mut f64,
+) -> Result<(), &'static str> {
+    for (key, change) in e.keys(txn) {
+        match key.as_ref() {
+            HIDDEN => return Err(HIDDEN_FOR_FACILITATORS),
+            STATUS if root == "clusters" => return Err(STATUS_FOR_FACILITATORS),
+            // Votes, stars and comments are created the first time someone uses them. Replacing
+            // or removing a map is allowed only while it held the author's keys alone (what an
+            // undo of one's first dot or star does); a removed map's content is no longer
+            // readable here, so it comes from the index kept before the transaction.
+            VOTES if root == "notes" => {
+                let mut changed = false;
+                if let EntryChange::Updated(..) | EntryChange::Removed(_) = change {
+                    let old = keyed.votes.get(id);
+                    for (who, n) in old.into_iter().flatten() {
+                        if who != participant {
+                            return Err(OTHERS_VOTES);
+                        }
+                        *votes_delta -= n;
+                        changed = true;
+                    }
+                }
+                match change {
+                    EntryChange::Inserted(Out::YMap(votes)) | EntryChange::Updated(_, Out::YMap(votes)) => {
+                        for (who, value) in votes.iter(txn) {
+                            if who != participant {
+                                return Err(OTHERS_VOTES);
+                            }
+                            *votes_delta += dots(&value).ok_or(VOTE_VALUE)?;
+                            changed = true;
+                        }
+                    }
+                    EntryChange::Removed(_) => {}
+                    _ => return Err(OTHERS_VOTES),
+                }
+                if changed && !voting_open(txn) {
+                    return Err(VOTING_CLOSED);
+                }
+            }
+            STARS if root == "notes" => {
+                if let EntryChange::Updated(..) | EntryChange::Removed(_) = change {
+                    if keyed.stars.get(id).is_some_and(|old| old.iter().any(|who| who != participant)) {
+                        return Err(OTHERS_STARS);
+                    }
+                }
+                match change {
+                    EntryChange::Inserted(stars) | EntryChange::Updated(_, stars) => {
+                        if !only_own_keys(participant, txn, stars) {
+                            return Err(OTHERS_STARS);
+                        }
+                    }
+                    EntryChange::Removed(_) => {}
+                }
+            }
+            COMMENTS if root == "notes" => match change {
+                EntryChange::Inserted(comments) => {
+                    if !own_comments(participant, txn, comments) {
+                        return Err(COMMENT_AUTHOR);
+                    }
+                }
+                _ => return Err(COMMENT_REMOVED),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Changes inside an existing `votes` map.
+fn check_votes_change(
+    participant: &str,
+    txn: &TransactionMut,
+    e: &yrs::types::map::MapEvent,
+    votes_delta: &mut f64,
+) -> Result<(), &'static str> {
+    let keys = e.keys(txn);
+    if keys.keys().any(|k| k.as_ref() != participant) {
+        return Err(OTHERS_VOTES);
+    }
+    if !keys.is_empty() && !voting_open(txn) {
+        return Err(VOTING_CLOSED);
+    }
+    for change in keys.values() {
+        let (old, new) = match change {
+            EntryChange::Inserted(new) => (0.0, dots(new).ok_or(VOTE_VALUE)?),
+            EntryChange::Updated(old, new) => (dots(old).unwrap_or(0.0), dots(new).ok_or(VOTE_VALUE)?),
+            EntryChange::Removed(old) => (dots(old).unwrap_or(0.0), 0.0),
+        };
+        *votes_delta += new - old;
+    }
+    Ok(())
+}
+
+/// Changes inside an existing `comments` array: insertions in one's own name only.
+fn check_comments_change(
+    participant: &str,
+    txn: &TransactionMut,
+    e: &yrs::types::array::ArrayEvent,
+) -> Result<(), &'static str> {
+    for change in e.delta(txn) {
+        match change {
+            Change::Removed(_) => return Err(COMMENT_REMOVED),
+            Change::Added(entries) => {
+                if !entries.iter().all(|c| own_comment(participant, c)) {
+                    return Err(COMMENT_AUTHOR);
+                }
+            }
+            Change::Retain(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// A number of dots: a whole number of at least 1.
+fn dots(value: &Out) -> Option<f64> {
+    match value {
+        Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite() && v.fract() == 0.0 && *v >= 1.0),
+        _ => None,
+    }
+}
+
+fn only_own_keys(participant: &str, txn: &TransactionMut, value: &Out) -> bool {
+    match value {
+        Out::YMap(map) => map.keys(txn).all(|k| k == participant),
+        _ => false,
+    }
+}
+
+fn own_comments(participant: &str, txn: &TransactionMut, value: &Out) -> bool {
+    match value {
+        Out::YArray(array) => own_comment_list(participant, txn, array),
+        _ => false,
+    }
+}
+
+fn own_comment_list(participant: &str, txn: &TransactionMut, array: &ArrayRef) -> bool {
+    array.iter(txn).all(|c| own_comment(participant, &c))
+}
+
+/// A comment entry: a plain object whose `by` is the participant.
+fn own_comment(participant: &str, entry: &Out) -> bool {
+    match entry {
+        Out::Any(Any::Map(m)) => matches!(m.get("by"), Some(Any::String(by)) if by.as_ref() == participant),
+        _ => false,
+    }
+}
+
+/// Whether a dot vote is open (`meta.votingOpen`).
+fn voting_open<T: ReadTxn>(txn: &T) -> bool {
+    txn.get_map(META)
+        .is_some_and(|meta| matches!(meta.get(txn, "votingOpen"), Some(Out::Any(Any::Bool(true)))))
+}
+
+/// Each participant's budget of dots (`meta.votesPerParticipant`, default 5).
+fn votes_per_participant<T: ReadTxn>(txn: &T) -> f64 {
+    let set = txn.get_map(META).and_then(|meta| match meta.get(txn, "votesPerParticipant") {
+        Some(Out::Any(Any::Number(n))) => n.as_f64().filter(|v| v.is_finite()),
+        _ => None,
+    });
+    set.unwrap_or(DEFAULT_VOTES_PER_PARTICIPANT)
+}
+
+/// The participant's dots over every note, as the document stands.
+fn own_votes<T: ReadTxn>(participant: &str, txn: &T) -> f64 {
+    let Some(notes) = txn.get_map("notes") else { return 0.0 };
+    notes
+        .iter(txn)
+        .filter_map(|(_, note)| match note {
+            Out::YMap(note) => match note.get(txn, VOTES) {
+                Some(Out::YMap(votes)) => votes.get(txn, participant).as_ref().and_then(|v| match v {
+                    Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite() && *v > 0.0),
+                    _ => None,
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .sum()
 }
 
 /// The new `meta.phase` when a transaction changed it.
@@ -657,5 +1031,364 @@ mod tests {
         assert!(denied(&out, PARTICIPANT));
         let s = b.converged();
         assert!(s["notes"].get("s4").is_some() && s["notes"].get("s5").is_none());
+    }
+
+    // ---- votes, stars, hidden, status, comments ----------------------------------------------
+
+    /// The reason the room gave `conn` for a revert in `out`, if it reverted.
+    fn reason(out: &[Effect], conn: u64) -> Option<String> {
+        use yrs::sync::Message;
+        out.iter().find_map(|e| match e {
+            Effect::Send(c, f) if *c == conn => match Message::decode_v1(f) {
+                Ok(Message::Auth(Some(r))) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    fn set_meta(b: &mut Board, key: &'static str, value: impl Into<Any> + 'static) {
+        let value = value.into();
+        let out = b.edit(FACILITATOR, move |_d, txn| {
+            txn.get_or_insert_map("meta").insert(txn, key, value);
+        });
+        assert!(!denied(&out, FACILITATOR));
+    }
+
+    /// The note's `key` map, created as the web UI does the first time (`noteVotes`).
+    fn sub_map(txn: &mut yrs::TransactionMut, id: &str, key: &str) -> MapRef {
+        let n = match txn.get_map("notes").and_then(|m| m.get(txn, id)) {
+            Some(Out::YMap(m)) => m,
+            other => panic!("no note {id}: {other:?}"),
+        };
+        match n.get(txn, key) {
+            Some(Out::YMap(m)) => m,
+            _ => n.insert(txn, key, MapPrelim::default()),
+        }
+    }
+
+    fn comment(id: &str, by: &str, text: &str) -> Any {
+        Any::from(std::collections::HashMap::from([
+            ("id".to_owned(), Any::from(id)),
+            ("by".to_owned(), Any::from(by)),
+            ("text".to_owned(), Any::from(text)),
+            ("at".to_owned(), Any::from(1_700_000_000_000.0)),
+        ]))
+    }
+
+    fn comments_of(txn: &mut yrs::TransactionMut, id: &str) -> yrs::ArrayRef {
+        let n = match txn.get_map("notes").and_then(|m| m.get(txn, id)) {
+            Some(Out::YMap(m)) => m,
+            other => panic!("no note {id}: {other:?}"),
+        };
+        match n.get(txn, COMMENTS) {
+            Some(Out::YArray(a)) => a,
+            _ => n.insert(txn, COMMENTS, yrs::ArrayPrelim::from(Vec::<Any>::new())),
+        }
+    }
+
+    /// `conn` tries `f`; asserts it is reverted with `why` and leaves the board as it was.
+    fn refused(b: &mut Board, conn: u64, why: &str, f: impl FnOnce(&Doc, &mut yrs::TransactionMut)) {
+        let before = b.converged();
+        let out = b.edit(conn, f);
+        assert_eq!(reason(&out, conn).as_deref(), Some(why));
+        assert_eq!(b.converged(), before, "{why}: reverted for everyone");
+    }
+
+    fn allowed(b: &mut Board, conn: u64, f: impl FnOnce(&Doc, &mut yrs::TransactionMut)) {
+        let out = b.edit(conn, f);
+        assert_eq!(reason(&out, conn), None);
+        b.converged();
+    }
+
+    #[test]
+    fn the_participant_id_is_the_principal_without_its_kind() {
+        assert_eq!(participant_id("user:0193a7"), "0193a7");
+        assert_eq!(participant_id("guest:0193b8"), "0193b8");
+        assert_eq!(participant_id("paul"), "paul");
+    }
+
+    #[test]
+    fn dot_votes_are_ones_own_while_a_vote_is_open_and_within_the_budget() {
+        let mut b = Board::new();
+        for id in ["n1", "n2", "n3"] {
+            b.edit(FACILITATOR, |d, txn| add_note(d, txn, id, "Une idée", false));
+        }
+        // No vote open: no dots.
+        refused(&mut b, PARTICIPANT, VOTING_CLOSED, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "paul", 1.0);
+        });
+        set_meta(&mut b, "votingOpen", true);
+        set_meta(&mut b, "votesPerParticipant", 3.0);
+        // Own dots within the budget, the first time creating the note's `votes` map.
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "paul", 2.0);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "n2", VOTES).insert(txn, "paul", 1.0);
+        });
+        // A fourth dot is over the budget of 3, on an existing map or a new one.
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "paul", 3.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "n3", VOTES).insert(txn, "paul", 1.0);
+        });
+        // Facilitators vote freely; nobody else touches their key.
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "fanny", 7.0);
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_VOTES, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "fanny", 1.0);
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_VOTES, |_d, txn| {
+            sub_map(txn, "n1", VOTES).remove(txn, "fanny");
+        });
+        // Replacing or removing a note's whole `votes` map takes everyone's dots.
+        refused(&mut b, PARTICIPANT, OTHERS_VOTES, |d, txn| {
+            note(d, txn, "n1").insert(txn, VOTES, MapPrelim::default());
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_VOTES, |d, txn| {
+            note(d, txn, "n1").remove(txn, VOTES);
+        });
+        // Whole numbers of at least 1 only.
+        for bad in [Any::from(1.5), Any::from(0.0), Any::from(-1.0), Any::from("2"), Any::Bool(true)] {
+            refused(&mut b, PARTICIPANT, VOTE_VALUE, move |_d, txn| {
+                sub_map(txn, "n1", VOTES).insert(txn, "paul", bad);
+            });
+        }
+        // A lowered budget: the participant (3 dots) may take dots back and move them, not add.
+        set_meta(&mut b, "votesPerParticipant", 1.0);
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "n1", VOTES).insert(txn, "paul", 1.0);
+            sub_map(txn, "n3", VOTES).insert(txn, "paul", 1.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "n3", VOTES).insert(txn, "paul", 2.0);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "n2", VOTES).remove(txn, "paul");
+        });
+        // A copied note carries no votes, not even one's own within the budget.
+        set_meta(&mut b, "votesPerParticipant", 5.0);
+        refused(&mut b, PARTICIPANT, COPIED_VOTES, |d, txn| {
+            add_note(d, txn, "copy", "Une idée", false);
+            sub_map(txn, "copy", VOTES).insert(txn, "paul", 1.0);
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            add_note(d, txn, "copy", "Une idée", false);
+            sub_map(txn, "copy", VOTES);
+        });
+        // The default budget is 5.
+        b.edit(FACILITATOR, |_d, txn| {
+            txn.get_or_insert_map("meta").remove(txn, "votesPerParticipant");
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "copy", VOTES).insert(txn, "paul", 3.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "n2", VOTES).insert(txn, "paul", 1.0);
+        });
+        // Undoing one's first dot on a note removes the `votes` map it created: allowed while
+        // the map holds the author's dots alone (n3), and the dots count as taken back.
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            note(d, txn, "n3").remove(txn, VOTES);
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            let votes = note(d, txn, "n3").insert(txn, VOTES, MapPrelim::default());
+            votes.insert(txn, "paul", 1.0);
+        });
+        // Replacing one's own map with more dots than the budget allows is still over it.
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |d, txn| {
+            let votes = note(d, txn, "n3").insert(txn, VOTES, MapPrelim::default());
+            votes.insert(txn, "paul", 2.0);
+        });
+        // Once the vote is closed, dots stay where they are.
+        set_meta(&mut b, "votingOpen", false);
+        refused(&mut b, PARTICIPANT, VOTING_CLOSED, |_d, txn| {
+            sub_map(txn, "copy", VOTES).remove(txn, "paul");
+        });
+        refused(&mut b, PARTICIPANT, VOTING_CLOSED, |d, txn| {
+            note(d, txn, "n3").remove(txn, VOTES);
+        });
+        let s = b.converged();
+        assert_eq!(s["notes"]["n1"]["votes"], serde_json::json!({"paul": 1, "fanny": 7}));
+        assert_eq!(s["notes"]["n2"]["votes"], serde_json::json!({}));
+        assert_eq!(s["notes"]["n3"]["votes"], serde_json::json!({"paul": 1}));
+        assert_eq!(s["notes"]["copy"]["votes"], serde_json::json!({"paul": 3}));
+    }
+
+    #[test]
+    fn stars_are_ones_own() {
+        let mut b = Board::new();
+        b.edit(FACILITATOR, |d, txn| add_note(d, txn, "q1", "Comment venir à la mairie ?", false));
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "q1", STARS).insert(txn, "paul", true);
+        });
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            sub_map(txn, "q1", STARS).insert(txn, "fanny", true);
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_STARS, |_d, txn| {
+            sub_map(txn, "q1", STARS).remove(txn, "fanny");
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_STARS, |_d, txn| {
+            sub_map(txn, "q1", STARS).insert(txn, "ines", true);
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_STARS, |d, txn| {
+            note(d, txn, "q1").remove(txn, STARS);
+        });
+        refused(&mut b, PARTICIPANT, OTHERS_STARS, |d, txn| {
+            add_note(d, txn, "q2", "Copie", false);
+            sub_map(txn, "q2", STARS).insert(txn, "fanny", true);
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            add_note(d, txn, "q3", "Ma question", false);
+            sub_map(txn, "q3", STARS).insert(txn, "paul", true);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "q1", STARS).remove(txn, "paul");
+        });
+        // Undoing one's first star removes the map it created: fine while it is one's alone.
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            note(d, txn, "q3").remove(txn, STARS);
+        });
+        let s = b.converged();
+        assert_eq!(s["notes"]["q1"]["stars"], serde_json::json!({"fanny": true}));
+        assert!(s["notes"]["q3"].get("stars").is_none());
+    }
+
+    #[test]
+    fn only_facilitators_hide_and_show_items() {
+        let mut b = Board::new();
+        b.edit(PARTICIPANT, |d, txn| add_note(d, txn, "s1", "Signal faible", false));
+        refused(&mut b, PARTICIPANT, HIDDEN_FOR_FACILITATORS, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, true);
+        });
+        allowed(&mut b, FACILITATOR, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, true);
+        });
+        refused(&mut b, PARTICIPANT, HIDDEN_FOR_FACILITATORS, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, false);
+        });
+        refused(&mut b, PARTICIPANT, HIDDEN_FOR_FACILITATORS, |d, txn| {
+            note(d, txn, "s1").remove(txn, HIDDEN);
+        });
+        refused(&mut b, PARTICIPANT, HIDDEN_FOR_FACILITATORS, |d, txn| {
+            add_note(d, txn, "s2", "Caché d'avance", false);
+            note(d, txn, "s2").insert(txn, HIDDEN, true);
+        });
+        refused(&mut b, PARTICIPANT, HIDDEN_FOR_FACILITATORS, |_d, txn| {
+            let frames = txn.get_or_insert_map("frames");
+            let f = frames.insert(txn, "f1", MapPrelim::default());
+            f.insert(txn, HIDDEN, true);
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            add_note(d, txn, "s3", "Visible", false);
+            note(d, txn, "s3").insert(txn, HIDDEN, false);
+        });
+        allowed(&mut b, FACILITATOR, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, false);
+        });
+        assert_eq!(b.converged()["notes"]["s1"]["hidden"], false);
+    }
+
+    #[test]
+    fn only_facilitators_set_a_clusters_status() {
+        let mut b = Board::new();
+        let cluster = |txn: &mut yrs::TransactionMut, id: &str| -> MapRef {
+            let clusters = txn.get_or_insert_map("clusters");
+            match clusters.get(txn, id) {
+                Some(Out::YMap(m)) => m,
+                _ => {
+                    let c = clusters.insert(txn, id, MapPrelim::default());
+                    c.insert(txn, "type", "cluster");
+                    c
+                }
+            }
+        };
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            cluster(txn, "c1").insert(txn, "title", "Mobilité");
+        });
+        refused(&mut b, PARTICIPANT, STATUS_FOR_FACILITATORS, |_d, txn| {
+            cluster(txn, "c1").insert(txn, STATUS, "explore");
+        });
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            cluster(txn, "c1").insert(txn, STATUS, "explore");
+        });
+        refused(&mut b, PARTICIPANT, STATUS_FOR_FACILITATORS, |_d, txn| {
+            cluster(txn, "c1").insert(txn, STATUS, "aside");
+        });
+        refused(&mut b, PARTICIPANT, STATUS_FOR_FACILITATORS, |_d, txn| {
+            cluster(txn, "c1").remove(txn, STATUS);
+        });
+        refused(&mut b, PARTICIPANT, STATUS_FOR_FACILITATORS, |_d, txn| {
+            cluster(txn, "c2").insert(txn, STATUS, "explored");
+        });
+        // Other keys of the cluster stay free.
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            cluster(txn, "c1").insert(txn, "title", "Mobilités douces");
+        });
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            cluster(txn, "c1").insert(txn, STATUS, "explored");
+        });
+        let server = Doc::new();
+        server.transact_mut().apply_update(Update::decode_v1(&b.room.encode_state()).unwrap()).unwrap();
+        let txn = server.transact();
+        let Some(Out::YMap(c1)) = txn.get_map("clusters").unwrap().get(&txn, "c1") else { panic!() };
+        assert_eq!(c1.get(&txn, STATUS), Some(Out::Any(Any::from("explored"))));
+        assert_eq!(txn.get_map("clusters").unwrap().len(&txn), 1, "c2 was reverted");
+    }
+
+    #[test]
+    fn comments_are_appended_in_ones_own_name_and_never_removed() {
+        let mut b = Board::new();
+        b.edit(FACILITATOR, |d, txn| add_note(d, txn, "r1", "Vélos en libre-service", false));
+        b.edit(FACILITATOR, |d, txn| add_note(d, txn, "r2", "Tiers-lieux", false));
+        // The first comment creates the array.
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            comments_of(txn, "r1").push_back(txn, comment("k1", "paul", "Déjà vu à Nantes"));
+        });
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            comments_of(txn, "r1").push_back(txn, comment("k2", "fanny", "Source ?"));
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            comments_of(txn, "r1").insert(txn, 1, comment("k3", "paul", "Article de 2024"));
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |_d, txn| {
+            comments_of(txn, "r1").push_back(txn, comment("k4", "fanny", "Faux commentaire"));
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |_d, txn| {
+            comments_of(txn, "r1").push_back(txn, "texte seul");
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |_d, txn| {
+            comments_of(txn, "r2").push_back(txn, comment("k5", "fanny", "Au nom d'un autre"));
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |_d, txn| {
+            comments_of(txn, "r1").remove(txn, 2);
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |_d, txn| {
+            comments_of(txn, "r1").remove(txn, 0);
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |d, txn| {
+            note(d, txn, "r1").insert(txn, COMMENTS, yrs::ArrayPrelim::from(Vec::<Any>::new()));
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |d, txn| {
+            add_note(d, txn, "r3", "Copie", false);
+            comments_of(txn, "r3").push_back(txn, comment("k6", "fanny", "Copié"));
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            add_note(d, txn, "r4", "Mon signal", false);
+            comments_of(txn, "r4").push_back(txn, comment("k7", "paul", "Vu hier"));
+        });
+        // Facilitators moderate.
+        allowed(&mut b, FACILITATOR, |_d, txn| {
+            comments_of(txn, "r1").remove(txn, 0);
+        });
+        let s = b.converged();
+        let by: Vec<_> =
+            s["notes"]["r1"]["comments"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+        assert_eq!(by, vec![serde_json::json!("k3"), serde_json::json!("k2")]);
+        assert!(s["notes"].get("r3").is_none());
+        assert_eq!(s["notes"]["r4"]["comments"][0]["by"], "paul");
     }
 }

@@ -69,7 +69,8 @@ const fn row(method: &'static str, path: &'static str, expect: [u16; 11]) -> Row
 ///
 /// Targets: `{project_id}` is project P; `{board_id}` is board X, except for DELETE where it is
 /// a fresh board of P (no guest is invited to it); `{user_id}` is a spare member of P, added
-/// again before each DELETE; `{invite_token}` is a fresh invite to X. Logout uses a fresh token
+/// again before each DELETE; `{invite_token}` is a fresh invite to X; `{template_id}` is a fresh
+/// template saved from X by the facilitator (POST /templates saves X). Logout uses a fresh token
 /// of the caller. Login and accept ignore the caller's token: the credentials or the invite link
 /// are what count (the link is a capability: whoever holds it joins, from any tenant).
 #[rustfmt::skip]
@@ -104,6 +105,11 @@ const MATRIX: &[Row] = &[
     row("POST",   "/users",                                   [401, 401, 201, 403, 403, 403, 403, 403, 403, 403, 201]),
     row("GET",    "/users",                                   [401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 200]),
     row("GET",    "/audit",                                   [401, 401, 200, 403, 403, 403, 403, 403, 403, 403, 200]),
+    row("POST",   "/templates",                               [401, 401, 201, 201, 201, 403, 403, 404, 403, 404, 404]),
+    row("GET",    "/templates",                               [401, 401, 200, 200, 200, 200, 200, 200, 403, 403, 200]),
+    row("GET",    "/templates/{template_id}",                 [401, 401, 200, 200, 200, 200, 200, 200, 404, 404, 404]),
+    row("DELETE", "/templates/{template_id}",                 [401, 401, 204, 403, 204, 403, 403, 403, 404, 404, 404]),
+    row("GET",    "/templates/{template_id}/boards",          [401, 401, 200, 200, 200, 200, 200, 200, 404, 404, 404]),
 ];
 
 /// `GET /ws/{X}?token=`: 101 when the upgrade is accepted.
@@ -158,7 +164,10 @@ async fn matrix(server: &TestServer) {
         for (who, expected) in CALLERS.into_iter().zip(row.expect) {
             let path = w.target(row).await;
             let token = if row.path == "/auth/logout" { w.fresh_token(who).await } else { w.token(who) };
-            let body = request_body(row.method, row.path, w.next(), &w.login_email);
+            let mut body = request_body(row.method, row.path, w.next(), &w.login_email);
+            if (row.method, row.path) == ("POST", "/templates") {
+                body = Some(json!({"board_id": w.board_x, "name": format!("Modèle {}", w.next())}));
+            }
             let what = format!("{who:?} {} {} (as /api/v1{path})", row.method, row.path);
             let (status, resp) = if row.path.contains("/images") {
                 // Images travel as raw bytes, not JSON.
@@ -663,6 +672,20 @@ impl World {
             .await;
             assert_eq!(up.status, 201, "AdminA uploads an image to X: {}", up.json());
             path = path.replace("{image_id}", up.json()["id"].as_str().expect("image id"));
+        }
+        if path.contains("{template_id}") {
+            // Saved by the facilitator of X: DELETE is for its author and the tenant's admins.
+            let template = expect(
+                self.addr,
+                "Facilitator saves X as a template",
+                "POST",
+                "/templates",
+                self.tok(Facilitator),
+                Some(json!({"board_id": self.board_x, "name": format!("Modèle {}", self.next())})),
+                201,
+            )
+            .await;
+            path = path.replace("{template_id}", template["id"].as_str().expect("template id"));
         }
         if path.contains("{invite_token}") {
             let token = invite(self.addr, &self.tokens[&AdminA], &self.board_x, "viewer").await;

@@ -5,6 +5,7 @@
 mod abuse;
 mod access;
 mod images;
+mod kinds;
 mod lifecycle;
 mod private;
 mod revocation;
@@ -12,4 +13,5 @@ mod store;
 mod suggestions;
 mod support;
 mod sync;
+mod templates;
 mod versions;
