@@ -4,8 +4,8 @@
 import { currentSession, type GuestInfo, type UserInfo } from './session'
 
 export type ProjectRole = 'owner' | 'facilitator' | 'editor' | 'viewer'
-export type BoardKind = 'postit' | 'demarreur' | 'mandats' | 'prototypes' | 'radar' | 'free'
-export const BOARD_KINDS: BoardKind[] = ['postit', 'demarreur', 'mandats', 'prototypes', 'radar', 'free']
+export type BoardKind = 'postit' | 'demarreur' | 'mandats' | 'prototypes' | 'radar' | 'photolangage' | 'free'
+export const BOARD_KINDS: BoardKind[] = ['postit', 'demarreur', 'mandats', 'prototypes', 'radar', 'photolangage', 'free']
 
 export interface Project { id: string, tenant_id: string, name: string, created_at: number, role: ProjectRole }
 export interface Board {
@@ -36,6 +36,26 @@ export interface BoardVersion { id: string, label: string, created_by: string, c
 /** What a reveal merged: participants, their notes, private documents that could not be merged. */
 export interface Revealed { authors: number, notes: number, refused: number }
 export interface Me { kind: 'user' | 'guest', user: UserInfo | null, guest: GuestInfo | null }
+/** One proposed group (POST /boards/{id}/suggestions/clusters; docs/clustering.md). */
+export interface ClusterSuggestion { title: string, keywords: string[], note_ids: string[], cohesion: number }
+export interface ClusterSuggestions { notes_considered: number, clusters: ClusterSuggestion[], unclustered: string[] }
+/** A template of the organisation (GET /templates): a board's format without its session. */
+export interface Template {
+  id: string
+  name: string
+  kind: BoardKind
+  source_board_id: string | null
+  /** A principal: `user:<id>`. */
+  created_by: string
+  created_at: number
+  bytes: number
+  images: number
+  boards: number
+}
+/** What a board's session produced (GET /templates/{id}/boards). */
+export interface SessionCounts { notes: number, clusters: number, votes: number, signals: number, participants: number }
+export interface TemplateBoard { id: string, project_id: string, title: string, kind: BoardKind, created_at: number, archived_at: number | null, counts: SessionCounts }
+export interface SuggestOptions { language?: 'auto' | 'fr' | 'en', max_clusters?: number, min_cluster_size?: number }
 
 export class ApiError extends Error {
   constructor (readonly status: number, readonly code: string, message: string) {
@@ -85,8 +105,16 @@ export const api = {
   project: (id: string) => call<Project>('GET', `/projects/${encodeURIComponent(id)}`),
   members: (projectId: string) => call<Member[]>('GET', `/projects/${encodeURIComponent(projectId)}/members`),
   boards: (projectId: string) => call<Board[]>('GET', `/projects/${encodeURIComponent(projectId)}/boards`),
-  createBoard: (projectId: string, title: string, kind: BoardKind) =>
-    call<Board>('POST', `/projects/${encodeURIComponent(projectId)}/boards`, { title, kind }),
+  createBoard: (projectId: string, title: string, kind: BoardKind, templateId: string | null = null) =>
+    call<Board>('POST', `/projects/${encodeURIComponent(projectId)}/boards`,
+      templateId ? { title, template_id: templateId } : { title, kind }),
+  templates: () => call<Template[]>('GET', '/templates'),
+  template: (id: string) => call<Template>('GET', `/templates/${encodeURIComponent(id)}`),
+  /** Saves a board as a template: `prompts` keeps only locked notes, `all` every note. */
+  saveTemplate: (boardId: string, name: string, content: 'prompts' | 'all' = 'prompts') =>
+    call<Template>('POST', '/templates', { board_id: boardId, name, content }),
+  deleteTemplate: (id: string) => call<void>('DELETE', `/templates/${encodeURIComponent(id)}`),
+  templateBoards: (id: string) => call<TemplateBoard[]>('GET', `/templates/${encodeURIComponent(id)}/boards`),
   board: (id: string) => call<Board>('GET', `/boards/${encodeURIComponent(id)}`),
   updateBoard: (id: string, change: { title?: string, archived?: boolean }) =>
     call<Board>('PATCH', `/boards/${encodeURIComponent(id)}`, change),
@@ -103,6 +131,9 @@ export const api = {
   users: () => call<TenantUser[]>('GET', '/users'),
   /** Merges every participant's private notes into the board (a silent phase's reveal). */
   reveal: (boardId: string) => call<Revealed>('POST', `/boards/${encodeURIComponent(boardId)}/reveal`),
+  /** Proposed groups of the board's notes (facilitators); nothing is written. */
+  suggestClusters: (boardId: string, req: { options?: SuggestOptions, include_clustered?: boolean } = {}) =>
+    call<ClusterSuggestions>('POST', `/boards/${encodeURIComponent(boardId)}/suggestions/clusters`, req),
   versions: (boardId: string) => call<BoardVersion[]>('GET', `/boards/${encodeURIComponent(boardId)}/versions`),
   keepVersion: (boardId: string, label: string) =>
     call<BoardVersion>('POST', `/boards/${encodeURIComponent(boardId)}/versions`, { label }),

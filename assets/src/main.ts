@@ -8,6 +8,7 @@ import { renderJoinPage } from './pages/join'
 import { renderProjectPage } from './pages/project'
 import { renderProjectsPage } from './pages/projects'
 import { renderSignIn } from './pages/signin'
+import { renderTemplatePage, renderTemplatesPage } from './pages/templates'
 import { navigate, parseRoute, startRouter, type Route } from './router'
 import { clearSession, currentSession } from './session'
 import { languageSwitch, setFlash, signOut, takeFlash } from './shell'
@@ -52,6 +53,10 @@ function render (route: Route): void {
     cleanup = renderProjectPage(main, route.id, session)
   } else if (route.name === 'home') {
     cleanup = renderProjectsPage(main, session)
+  } else if (route.name === 'templates') {
+    cleanup = renderTemplatesPage(main, session)
+  } else if (route.name === 'template') {
+    cleanup = renderTemplatePage(main, route.id)
   } else {
     document.title = t('notFound.title')
     main.append(h('h1', {}, t('notFound.title')), h('p', {}, h('a', { href: '/' }, t('notFound.back'))))

@@ -6,6 +6,8 @@ export type Route =
   | { name: 'project', id: string }
   | { name: 'board', id: string }
   | { name: 'join', token: string }
+  | { name: 'templates' }
+  | { name: 'template', id: string }
   | { name: 'notFound' }
 
 const ID = '([A-Za-z0-9_-]{1,128})'
@@ -13,7 +15,9 @@ const patterns: Array<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/$/, () => ({ name: 'home' })],
   [new RegExp(`^/projects/${ID}$`), (m) => ({ name: 'project', id: m[1] })],
   [new RegExp(`^/boards/${ID}$`), (m) => ({ name: 'board', id: m[1] })],
-  [new RegExp(`^/join/${ID}$`), (m) => ({ name: 'join', token: m[1] })]
+  [new RegExp(`^/join/${ID}$`), (m) => ({ name: 'join', token: m[1] })],
+  [/^\/templates$/, () => ({ name: 'templates' })],
+  [new RegExp(`^/templates/${ID}$`), (m) => ({ name: 'template', id: m[1] })]
 ]
 
 export function parseRoute (pathname: string): Route {
@@ -27,7 +31,9 @@ export function parseRoute (pathname: string): Route {
 export const paths = {
   home: () => '/',
   project: (id: string) => `/projects/${encodeURIComponent(id)}`,
-  board: (id: string) => `/boards/${encodeURIComponent(id)}`
+  board: (id: string) => `/boards/${encodeURIComponent(id)}`,
+  templates: () => '/templates',
+  template: (id: string) => `/templates/${encodeURIComponent(id)}`
 }
 
 let listener: (route: Route) => void = () => {}

@@ -234,6 +234,13 @@ export class NotesLayer implements ItemLayer {
   /** Whether a note of the map is not shown by this layer (private.ts: one revealed already). */
   protected skips (_id: string): boolean { return false }
 
+  /** Whether a facilitator hid this note (`hidden`, docs/board-schema.md): participants do not
+   * get it at all (canvas, outline, Tab order); facilitators see it dimmed. */
+  isHidden (id: string): boolean { return isHidden(this.notes.get(id)) }
+
+  /** Renders every note again (who facilitates changed, or a kind needs its hidden notes shown). */
+  refreshHidden (): void { this.invalidate(this.notes.keys()) }
+
   /** Renders these notes again (what `skips` answers for them changed). */
   protected invalidate (ids: Iterable<string>): void {
     for (const id of ids) this.dirty.add(id)
@@ -252,7 +259,7 @@ export class NotesLayer implements ItemLayer {
     for (const id of this.dirty) {
       const note = this.notes.get(id)
       const view = this.views.get(id)
-      if (!isNote(note) || this.skips(id)) {
+      if (!isNote(note) || this.skips(id) || (isHidden(note) && !this.ctx.facilitator())) {
         if (view) {
           if (this.editing?.id === id) this.stopEditing()
           view.el.remove()
@@ -323,6 +330,7 @@ export class NotesLayer implements ItemLayer {
     }
     el.classList.toggle('empty', d.text.trim() === '')
     el.classList.toggle('locked', d.locked)
+    el.classList.toggle('moderated', this.isHidden(d.id))
     this.renderVotes(v)
     this.label(v)
   }
@@ -460,6 +468,7 @@ export class NotesLayer implements ItemLayer {
     const mine = d.votesBy[this.ctx.participantId] ?? 0
     if (this.voting.open && mine > 0) parts.push(t('vote.mine', { n: mine }))
     if (d.locked) parts.push(t('lock.locked'))
+    if (this.isHidden(d.id)) parts.push(t('note.hidden'))
     if (this.ctx.selection.has(d.id)) parts.push(t('note.selected'))
     const label = parts.join(', ')
     if (v.el.getAttribute('aria-label') !== label) v.el.setAttribute('aria-label', label)
@@ -765,6 +774,11 @@ function clipNote (data: unknown): ClipNote | null {
     z: typeof d.z === 'string' ? d.z : '',
     parent: typeof d.parent === 'string' ? d.parent : null
   }
+}
+
+/** A note moderated away (`hidden: true`). */
+function isHidden (note: unknown): boolean {
+  return note instanceof Y.Map && note.get('hidden') === true
 }
 
 export function noteIdOf (target: EventTarget | null): string | null {

@@ -103,6 +103,7 @@ export class Outline {
       const text = n.text.trim() === '' ? t('note.empty') : n.text.trim()
       const details = [colorLabel(n.color)]
       if (layer !== this.notes) details.push(t('silent.badge'))
+      if (layer.isHidden(n.id)) details.push(t('note.hidden'))
       if (totals && n.votes > 0) details.push(t('vote.total', { n: n.votes }))
       const button = this.entry(n.id, t('outline.item', { n: number, text, details: details.join(', ') }),
         h('span', { class: 'outline-swatch', 'data-color': n.color, 'aria-hidden': 'true' }),
@@ -144,7 +145,7 @@ export class Outline {
   }
 
   private noteKey (n: NoteData): unknown[] {
-    return [n.id, n.text, n.color, n.votes, this.ctx.selection.has(n.id)]
+    return [n.id, n.text, n.color, n.votes, this.ctx.selection.has(n.id), this.notes.isHidden(n.id)]
   }
 
   private entry (id: string, label: string, ...children: Array<Node | null>): HTMLButtonElement {

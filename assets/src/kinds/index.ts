@@ -21,6 +21,12 @@ import type { Toolbar } from '../board/toolbar'
 import type { Tools } from '../board/tools'
 import type { Voting } from '../board/voting'
 import type { Session } from '../session'
+import { mountPostit } from './postit'
+import { mountMandats } from './mandats'
+import { mountPrototypes } from './prototypes'
+import { mountDemarreur } from './demarreur'
+import { mountRadar } from './radar'
+import { mountPhotolangage } from './photolangage'
 
 /** What the board page hands to a kind's module. */
 export interface KindHost {
@@ -68,6 +74,13 @@ type KindModule = (host: KindHost) => KindView
 
 /** One entry per kind that adds something to the generic board. */
 const KINDS: Partial<Record<BoardKind, KindModule>> = {
+  postit: mountPostit,
+  free: mountPostit,
+  mandats: mountMandats,
+  prototypes: mountPrototypes,
+  demarreur: mountDemarreur,
+  radar: mountRadar,
+  photolangage: mountPhotolangage,
 }
 
 /** Mounts the module of `kind`, if it has one. */

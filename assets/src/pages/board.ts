@@ -44,6 +44,7 @@ import { clearSession, displayName, participantId, type Session } from '../sessi
 import { languageSwitch, setFlash } from '../shell'
 import { errorText } from './common'
 import { mountKind, type KindView } from '../kinds'
+import { saveTemplateButton } from './templates'
 
 export function renderBoardPage (main: HTMLElement, boardId: string, session: Session): () => void {
   let alive = true
@@ -225,7 +226,8 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     images
   }, panels)
   body.append(versionsPanel.panel.el)
-  const facilitationTools = h('div', { class: 'tool-group facilitation-tools', role: 'group' }, agendaPanel.panel.toggle, versionsPanel.panel.toggle)
+  const saveTemplate = saveTemplateButton(board)
+  const facilitationTools = h('div', { class: 'tool-group facilitation-tools', role: 'group' }, agendaPanel.panel.toggle, versionsPanel.panel.toggle, saveTemplate.el)
   toolbar.extras.push(facilitationTools)
   // The board's workshop kind (kinds/): what its method adds to the generic board.
   const kindTools = h('div', { class: 'tool-group kind-tools', role: 'group' })
@@ -329,6 +331,7 @@ function mountBoard (main: HTMLElement, board: Board, role: BoardRole, session: 
     facilitationTools.setAttribute('aria-label', t('facilitation.tools'))
     agendaPanel.relabel()
     versionsPanel.relabel()
+    saveTemplate.relabel()
     locks.relabel()
     strip.render()
     silent.update()

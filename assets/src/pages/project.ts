@@ -16,6 +16,7 @@ import { paths } from '../router'
 import type { Session } from '../session'
 import { formatDate } from '../shell'
 import { errorText } from './common'
+import { templateSelect } from './templates'
 
 /** Invitation lifetimes offered, in seconds. */
 const EXPIRIES: Array<[number, 'invite.expiry.hours' | 'invite.expiry.day' | 'invite.expiry.days']> = [
@@ -151,10 +152,12 @@ function createBoardForm (project: Project, created: (b: Board) => void): HTMLFo
   const title = h('input', { id: 'board-title', name: 'title', required: true, maxlength: 200, autocomplete: 'off' })
   const kind = h('select', { id: 'board-kind', name: 'kind' })
   for (const k of BOARD_KINDS) kind.append(h('option', { value: k }, kindLabel(k)))
+  const template = templateSelect(kind)
   const error = h('p', { class: 'error', role: 'alert' })
   const form = h('form', { class: 'inline-form', 'aria-labelledby': 'new-board-heading' },
     h('h3', { id: 'new-board-heading' }, t('boards.create')),
     h('div', { class: 'field' }, h('label', { for: 'board-title' }, t('boards.boardTitle')), title),
+    template.field,
     h('div', { class: 'field' }, h('label', { for: 'board-kind' }, t('boards.kind')), kind),
     h('button', { type: 'submit' }, t('boards.createButton')),
     error)
@@ -162,7 +165,7 @@ function createBoardForm (project: Project, created: (b: Board) => void): HTMLFo
     event.preventDefault()
     error.textContent = ''
     try {
-      created(await api.createBoard(project.id, title.value.trim(), kind.value as BoardKind))
+      created(await api.createBoard(project.id, title.value.trim(), kind.value as BoardKind, template.value()))
       title.value = ''
     } catch (err) { error.textContent = errorText(err) }
   })

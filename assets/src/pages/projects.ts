@@ -31,7 +31,8 @@ export function renderProjectsPage (main: HTMLElement, session: Session & { kind
       error.textContent = errorText(err)
     }
   })
-  main.append(h('h1', { id: 'projects-heading' }, t('projects.title')), status, list, form)
+  main.append(h('h1', { id: 'projects-heading' }, t('projects.title')), status, list, form,
+    h('p', { class: 'templates-link' }, h('a', { href: paths.templates() }, t('templates.link'))))
 
   const show = (projects: Project[]): void => {
     clear(list)

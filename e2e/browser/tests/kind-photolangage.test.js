@@ -1,0 +1,189 @@
+// Photo-langage (kinds/photolangage.ts): the facilitator uploads a deck of three small PNGs
+// (encoded here with node:zlib); a participant on a desktop and one on a 768×1024 touch tablet
+// pick images and say why; each pick lands under its image on the canvas, and "Les choix" groups
+// the picks under each image for everyone.
+
+import assert from 'node:assert/strict'
+import { deflateSync } from 'node:zlib'
+import { after, before } from 'node:test'
+import { e2eTest } from '../../lib/harness.js'
+import { waitFor } from '../../lib/util.js'
+import { audit } from '../lib/axe.js'
+import { writeBoard } from '../lib/boards.js'
+import { launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
+
+let launched
+before(async () => { launched = await launchBrowser() })
+after(async () => { await launched?.close() })
+
+const TABLET = { viewport: { width: 768, height: 1024 }, hasTouch: true, isMobile: true, deviceScaleFactor: 1 }
+
+/** A small RGB PNG (w×h, a checker of `rgb` and white), encoded here with zlib. */
+function png (w, h, rgb) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (buf) => {
+    let c = 0xffffffff
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    out.write(type, 4, 'ascii')
+    data.copy(out, 8)
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length)
+    return out
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(w, 0)
+  ihdr.writeUInt32BE(h, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 2 // RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3
+      const on = (Math.floor(x / 20) + Math.floor(y / 20)) % 2 === 0
+      raw[o] = on ? rgb[0] : 255
+      raw[o + 1] = on ? rgb[1] : 255
+      raw[o + 2] = on ? rgb[2] : 255
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0))
+  ])
+}
+
+/** The picks (notes with `pick`) of a stock client's doc: [{ id, pick, text, createdBy }]. */
+function picks (doc) {
+  return [...doc.getMap('notes').entries()]
+    .filter(([, n]) => typeof n.get('pick') === 'string')
+    .map(([id, n]) => ({ id, pick: n.get('pick'), text: String(n.get('text')), createdBy: n.get('createdBy') }))
+}
+
+/** Picks image `name` in the open deck panel and says why. */
+async function pick (p, name, why, { touch = false } = {}) {
+  const page = p.page
+  const act = (locator) => touch ? locator.tap() : locator.click()
+  const toggle = page.locator('button[data-panel="photo-deck"]')
+  if (await toggle.getAttribute('aria-expanded') !== 'true') await act(toggle)
+  await act(page.locator('#photo-deck').getByRole('button', { name: new RegExp(`^Choisir (encore )?« ${name} »`) }))
+  const form = page.locator('.photo-why')
+  await form.getByRole('heading', { name: `Vous avez choisi « ${name} »` }).waitFor()
+  await form.getByLabel('Pourquoi cette image ?').fill(why)
+  await act(form.getByRole('button', { name: 'Ajouter mon choix' }))
+  await page.locator('.photo-grid').waitFor()
+}
+
+e2eTest('photo-langage: a deck uploaded by the facilitator, picks with a why, grouped under each image', { timeout: 180_000 }, async (h) => {
+  const server = await h.startServer()
+  const [fanny] = await h.participants(server, ['fanny'], { role: 'facilitator' })
+  const [bruno, tess] = await h.participants(server, ['bruno', 'tess'])
+  const org = await h.tenancy(server)
+  const board = await org.createBoard(server, 'Photo-langage : ma ville en 2040', { kind: 'photolangage' })
+  await writeBoard(server, board, fanny.token, (doc) => {
+    doc.getMap('meta').set('schema', 1)
+    doc.getMap('meta').set('kind', 'photolangage')
+  })
+  const f = await participantPage(launched, server, { name: 'fanny', token: fanny.token })
+  const b = await participantPage(launched, server, { name: 'bruno', token: bruno.token })
+  const t = await participantPage(launched, server, { name: 'tess', token: tess.token, contextOptions: TABLET })
+  await openBoard(f, server, board)
+  await Promise.all([openBoard(b, server, board), openBoard(t, server, board)])
+  const everyone = [f, b, t]
+  const watcher = h.client(server, board, { token: fanny.token })
+  await watcher.synced()
+  const doc = watcher.doc
+
+  // The badge names the kind; participants cannot upload.
+  await b.page.locator('.board-title .badge', { hasText: 'Photo-langage' }).waitFor()
+  // (The deck is empty: it does not open by itself.)
+  assert.equal(await b.page.locator('button[data-panel="photo-deck"]').getAttribute('aria-expanded'), 'false')
+  await b.page.locator('button[data-panel="photo-deck"]').click()
+  await b.page.locator('#photo-deck').getByText('L’animation n’a pas encore ajouté d’images.').waitFor()
+  assert.equal(await b.page.locator('#photo-deck .photo-file').count(), 0)
+
+  // ---- the facilitator uploads three images -------------------------------------------------
+  await f.page.locator('button[data-panel="photo-deck"]').click()
+  await f.page.locator('#photo-deck .photo-file').setInputFiles([
+    { name: 'forêt.png', mimeType: 'image/png', buffer: png(160, 120, [22, 101, 52]) },
+    { name: 'port.png', mimeType: 'image/png', buffer: png(160, 120, [29, 78, 216]) },
+    { name: 'marché.png', mimeType: 'image/png', buffer: png(120, 160, [194, 65, 12]) }
+  ])
+  await f.page.locator('#photo-deck').getByText('3 images ajoutées au jeu.').waitFor()
+  await waitFor(() => (doc.getMap('meta').get('deck') ?? []).length === 3, { what: 'the deck to reach the server' })
+  const deck = doc.getMap('meta').get('deck')
+  assert.deepEqual(deck.map((c) => c.name), ['forêt', 'port', 'marché'])
+  const asset = Object.fromEntries(deck.map((c) => [c.name, c.asset]))
+  // The deck is on everyone's canvas, images loaded.
+  for (const p of everyone) {
+    await waitFor(async () => (await p.page.locator('.photo-deck-layer .photo-card img').evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length)) === 3, { what: `${p.name}: the deck's images` })
+  }
+  await b.page.locator('#photo-deck .photo-choice', { hasText: 'marché' }).waitFor()
+  await shot(f.page, 'photo-facilitator-deck')
+  const inDeck = await audit(f.page)
+  assert.deepEqual(inDeck, [], `axe (facilitator, deck):\n${JSON.stringify(inDeck, null, 1)}`)
+
+  // Tess arrives late on her tablet: the deck is open for her at once.
+  await t.page.reload()
+  await t.page.locator('.status-connection[data-state="connected"]').waitFor()
+  await t.page.locator('#photo-deck .photo-choice', { hasText: 'marché' }).waitFor()
+  assert.equal(await t.page.locator('button[data-panel="photo-deck"]').getAttribute('aria-expanded'), 'true')
+
+  // ---- Bruno picks two images, Tess (tablet) one ------------------------------------------------
+  await pick(b, 'forêt', 'Des arbres en ville, de l’ombre l’été')
+  await pick(b, 'port', 'Le fret repasse par l’eau')
+  await pick(t, 'forêt', 'Un parc à dix minutes de chez moi', { touch: true })
+  await waitFor(() => picks(doc).length === 3, { what: 'three picks' })
+  const all = picks(doc)
+  assert.deepEqual(all.filter((p) => p.pick === asset['forêt']).map((p) => p.text).sort(), ['Des arbres en ville, de l’ombre l’été', 'Un parc à dix minutes de chez moi'])
+  assert.deepEqual(all.filter((p) => p.pick === asset.port).map((p) => p.createdBy), [String(bruno.id)])
+  // Bruno's deck marks what he picked already.
+  assert.match(await b.page.locator('#photo-deck .photo-choice', { hasText: 'forêt' }).getAttribute('aria-label'), /déjà choisie/)
+  await shot(t.page, 'photo-tablet-deck')
+
+  // Each pick lies under its image on the canvas.
+  const cardX = async (page, i) => Number((await page.locator('.photo-card').nth(i).evaluate((el) => el.style.transform)).match(/translate\(([-\d.]+)px/)[1])
+  for (const text of ['Des arbres', 'Un parc']) {
+    const note = f.page.locator('.world .note', { hasText: text })
+    await note.waitFor()
+    assert.equal((await notePosition(note)).x, await cardX(f.page, 0), `${text}: under the forêt card`)
+  }
+  assert.equal((await notePosition(f.page.locator('.world .note', { hasText: 'fret' }))).x, await cardX(f.page, 1))
+  const [a1, a2] = await Promise.all(['Des arbres', 'Un parc'].map((text) => notePosition(f.page.locator('.world .note', { hasText: text }))))
+  assert.ok(Math.abs(a1.y - a2.y) >= 140, 'two picks of one image do not overlap')
+
+  // ---- "Les choix": the picks grouped under each image, for everyone ---------------------------
+  await t.page.locator('button[data-panel="photo-picks"]').tap()
+  const groups = t.page.locator('#photo-picks .photo-group')
+  await groups.first().waitFor()
+  assert.equal(await groups.count(), 3)
+  const forest = groups.filter({ has: t.page.getByRole('heading', { name: /forêt/ }) })
+  await forest.locator('.photo-pick', { hasText: 'Un parc' }).waitFor()
+  assert.deepEqual(await forest.locator('.photo-pick').allTextContents(), ['Des arbres en ville, de l’ombre l’été', 'Un parc à dix minutes de chez moi'])
+  assert.match(await forest.getByRole('heading').textContent(), /2 choix/)
+  assert.deepEqual(await groups.filter({ has: t.page.getByRole('heading', { name: /port/ }) }).locator('.photo-pick').allTextContents(), ['Le fret repasse par l’eau'])
+  await groups.filter({ has: t.page.getByRole('heading', { name: /marché/ }) }).getByText('Personne n’a encore choisi cette image.').waitFor()
+  assert.equal(await t.page.locator('#photo-picks').getByRole('list', { name: /forêt/ }).count(), 1, 'each group is a list named by its image')
+  // Live: a new pick shows up in the open view.
+  await pick(b, 'marché', 'Des producteurs du coin')
+  await groups.filter({ has: t.page.getByRole('heading', { name: /marché/ }) }).locator('.photo-pick', { hasText: 'producteurs' }).waitFor()
+  // A pick in the list brings its note into view and selects it.
+  await forest.locator('.photo-pick', { hasText: 'Un parc' }).tap()
+  await waitFor(async () => (await t.page.locator('.world .note.selected', { hasText: 'Un parc' }).count()) === 1, { what: 'the pick selected on the canvas' })
+  await shot(t.page, 'photo-tablet-picks')
+  const inPicks = await audit(t.page)
+  assert.deepEqual(inPicks, [], `axe (tablet, picks):\n${JSON.stringify(inPicks, null, 1)}`)
+  await f.page.locator('button[data-panel="photo-picks"]').click()
+  await f.page.locator('#photo-picks .photo-pick', { hasText: 'producteurs' }).waitFor()
+  await shot(f.page, 'photo-facilitator-picks')
+  watcher.destroy()
+  assert.deepEqual(everyone.flatMap((p) => p.errors), [])
+})
