@@ -16,6 +16,9 @@
 //!   become suggestions;
 //! - `label`: keywords and titles.
 //!
+//! `lsa` (compiled for the tests only) holds second-order similarities (LSA, spectral
+//! co-clustering...) measured against this pipeline and not adopted: docs/clustering.md.
+//!
 //! Cost for n notes: O(n²) time and n(n − 1)/2 `f32` of memory for the similarities (8 MB for
 //! 2,000 notes, 50 MB at the cap of [`MAX_NOTES`]). See docs/clustering.md for the method, its
 //! limits and its measured quality and speed.
@@ -27,6 +30,8 @@
 mod cluster;
 mod corpus;
 mod label;
+#[cfg(test)]
+mod lsa;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -156,9 +161,29 @@ pub(crate) fn suggest_with(
     tuning: Tuning,
 ) -> Result<Suggestions, SuggestError> {
     check(notes, options)?;
+    let corpus = analyse(notes, options);
+    let similarities = corpus.similarities();
+    Ok(group_and_name(notes, options, &corpus, similarities, &corpus.vectors, tuning))
+}
+
+/// The board's notes as a corpus (up to [`MAX_NOTE_CHARS`] characters of each).
+pub(crate) fn analyse(notes: &[Note], options: &Options) -> Corpus {
     let texts: Vec<&str> = notes.iter().map(|n| truncate(&n.text, MAX_NOTE_CHARS)).collect();
-    let corpus = Corpus::new(&texts, options.language);
-    let roots = cluster::average_linkage(corpus.similarities(), tuning.join);
+    Corpus::new(&texts, options.language)
+}
+
+/// The steps after the similarities: clustering, small groups, order, cap and names.
+/// `attach_by` gives the vectors the small-group step compares notes with (the TF-IDF
+/// vectors; the tests' alternative similarities pass their own).
+pub(crate) fn group_and_name(
+    notes: &[Note],
+    options: &Options,
+    corpus: &Corpus,
+    similarities: cluster::Condensed,
+    attach_by: &impl Embedding,
+    tuning: Tuning,
+) -> Suggestions {
+    let roots = cluster::average_linkage(similarities, tuning.join);
 
     // Groups in order of their first note.
     let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -172,9 +197,9 @@ pub(crate) fn suggest_with(
     }
     let (mut kept, small): (Vec<Vec<usize>>, Vec<Vec<usize>>) =
         groups.into_iter().partition(|members| members.len() >= options.min_cluster_size);
-    attach(&corpus, &mut kept, small.into_iter().flatten(), tuning.attach);
+    attach(attach_by, &mut kept, small.into_iter().flatten(), tuning.attach);
 
-    let mut kept: Vec<Group> = kept.into_iter().map(|members| Group::new(&corpus, members)).collect();
+    let mut kept: Vec<Group> = kept.into_iter().map(|members| Group::new(corpus, members)).collect();
     kept.sort_by(|a, b| {
         b.members
             .len()
@@ -188,7 +213,7 @@ pub(crate) fn suggest_with(
     let clusters = kept
         .into_iter()
         .map(|group| {
-            let (title, keywords) = label::label(&corpus, &group.members);
+            let (title, keywords) = label::label(corpus, &group.members);
             for &i in &group.members {
                 clustered[i] = true;
             }
@@ -201,24 +226,51 @@ pub(crate) fn suggest_with(
         })
         .collect();
     let unclustered = notes.iter().zip(&clustered).filter(|(_, c)| !**c).map(|(n, _)| n.id.clone()).collect();
-    Ok(Suggestions { clusters, unclustered })
+    Suggestions { clusters, unclustered }
+}
+
+/// What the small-group step compares notes with: vectors that can be summed into a group's
+/// centre and dotted with a note's.
+pub(crate) trait Embedding {
+    /// The sum of the vectors of `members`, as a sparse vector.
+    fn centre(&self, members: &[usize]) -> corpus::Vector;
+    /// The dot product of `note`'s vector with a centre.
+    fn dot(&self, note: usize, centre: &[(u32, f32)]) -> f32;
+    /// Whether `note` has no vector (no shared term).
+    fn is_empty(&self, note: usize) -> bool;
+}
+
+impl Embedding for Vec<corpus::Vector> {
+    fn centre(&self, members: &[usize]) -> corpus::Vector {
+        corpus::sum(members.iter().map(|&i| &self[i]))
+    }
+    fn dot(&self, note: usize, centre: &[(u32, f32)]) -> f32 {
+        corpus::dot(&self[note], centre)
+    }
+    fn is_empty(&self, note: usize) -> bool {
+        self[note].is_empty()
+    }
 }
 
 /// Each of `loose` joins the group of `kept` it is most like on average (ties: the first),
 /// if that average similarity is positive and at least `threshold`. Every note is compared
 /// with the groups as they were before any joined, so the order of the notes does not matter.
-fn attach(corpus: &Corpus, kept: &mut [Vec<usize>], loose: impl Iterator<Item = usize>, threshold: f32) {
+fn attach(
+    vectors: &impl Embedding,
+    kept: &mut [Vec<usize>],
+    loose: impl Iterator<Item = usize>,
+    threshold: f32,
+) {
     let centres: Vec<(corpus::Vector, f32)> =
-        kept.iter().map(|m| (corpus::sum(m.iter().map(|&i| &corpus.vectors[i])), m.len() as f32)).collect();
+        kept.iter().map(|m| (vectors.centre(m), m.len() as f32)).collect();
     let mut joins = Vec::new();
     for note in loose {
-        let v = &corpus.vectors[note];
-        if v.is_empty() {
+        if vectors.is_empty(note) {
             continue;
         }
         let mut best: Option<(usize, f32)> = None;
         for (g, (sum, size)) in centres.iter().enumerate() {
-            let s = corpus::dot(v, sum) / size;
+            let s = vectors.dot(note, sum) / size;
             if best.is_none_or(|(_, b)| s > b) {
                 best = Some((g, s));
             }
