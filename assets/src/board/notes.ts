@@ -564,6 +564,19 @@ export class NotesLayer implements ItemLayer {
     return id
   }
 
+  /**
+   * Adds a note a board kind built (`makeNote` and keys of its own, e.g. a radar's signal)
+   * where new notes go now: a silent phase's private document (`divert`), else the board. The
+   * caller checks the read-only state and the phase first. Returns the layer that shows it.
+   */
+  insert (id: string, note: NoteMap): NotesLayer {
+    if (this.divert) return this.divert.insert(id, note)
+    this.ctx.undo.stopCapturing()
+    this.transact(() => this.notes.set(id, note))
+    this.ctx.undo.stopCapturing()
+    return this
+  }
+
   resizeSelected (dw: number, dh: number): boolean {
     const ids = this.ctx.selection.list().filter((id) => this.views.has(id))
     if (ids.length === 0 || this.refuse()) return false

@@ -4,8 +4,8 @@
 // while it is open (meta.votesHidden) and clear every vote. Viewers do not vote, and nobody but
 // facilitators votes on a note a facilitator locked (a dot changes the note).
 //
-// The budget is kept by the clients (this module), not by the server: docs/board-schema.md says
-// so, and server enforcement of voting sessions is a later issue.
+// The server enforces the same budget (docs/board-schema.md, "Dot voting"): dots on a note a
+// facilitator hid do not count while it is hidden; this module counts the same way.
 
 import * as Y from 'yjs'
 import { announce, h } from '../dom'
@@ -17,6 +17,9 @@ import {
   type NoteMap, type VotingSettings
 } from './schema'
 import { LOCAL } from './sync'
+
+/** A note a facilitator hid (`hidden`, docs/board-schema.md): its dots do not count. */
+const hiddenNote = (note: unknown): boolean => isNote(note) && note.get('hidden') === true
 
 export class Voting {
   private readonly meta: Y.Map<unknown>
@@ -73,10 +76,13 @@ export class Voting {
     return votes instanceof Y.Map ? dotCount(votes.get(this.ctx.participantId)) : 0
   }
 
-  /** This participant's dots on the whole board. */
+  /**
+   * This participant's dots that count against the budget: on every note a facilitator has not
+   * hidden (the server counts the same; dots on a hidden note count again once it is shown).
+   */
   used (): number {
     let n = 0
-    for (const id of this.notes.keys()) n += this.mine(id)
+    for (const [id, note] of this.notes.entries()) if (!hiddenNote(note)) n += this.mine(id)
     return n
   }
 
@@ -94,6 +100,8 @@ export class Voting {
     if (!this.allowed(noteId)) return false
     const note = this.notes.get(noteId)
     if (!isNote(note)) return false
+    // No dot on a note a facilitator hid (the server reverts it; participants do not see it).
+    if (hiddenNote(note) && !this.isFacilitator()) return false
     if (this.remaining() <= 0) {
       announce(t('vote.none', { budget: this.settings.budget }))
       return false

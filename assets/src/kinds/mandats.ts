@@ -7,7 +7,10 @@
 // symbol (never by colour alone). Viewers see the same matrix, read-only.
 //
 // The matrix is the kind's main view: a toggle switches between it and the free board (the
-// canvas, for notes and drawings around the matrix).
+// canvas, for notes and drawings around the matrix). In matrix view the toolbar's tools that
+// only act on the canvas (notes, drawing, selection, colours, arrangement) are hidden (CSS on
+// the layout's `mandats-on` class), their shortcuts, paste and cut do nothing, and the toolbar's
+// description says why; undo and redo stay.
 
 import * as Y from 'yjs'
 import { announce, h, svg } from '../dom'
@@ -188,7 +191,10 @@ export function mountMandats (host: KindHost): KindView {
   const legend = h('dl', { class: 'mandats-legend' })
   const legendTitle = h('h3', { class: 'mandats-legend-title' })
   const settingsEl = h('details', { class: 'mandats-settings' })
+  // Why the canvas tools are gone from the toolbar (its description in matrix view).
+  const toolsNote = h('p', { class: 'visually-hidden', id: 'mandats-tools-note' })
   const section = h('section', { class: 'mandats-view', 'aria-labelledby': 'mandats-title' },
+    toolsNote,
     h('div', { class: 'mandats-head' }, h('div', {}, heading, intro), actions),
     summary,
     h('div', { class: 'mandats-scroll' }, table),
@@ -203,7 +209,32 @@ export function mountMandats (host: KindHost): KindView {
     section.hidden = !showMatrix
     matrixButton.setAttribute('aria-pressed', String(showMatrix))
     boardButton.setAttribute('aria-pressed', String(!showMatrix))
+    // The canvas tools are hidden (styles.css): the toolbar and the way back to them say why.
+    for (const el of [host.toolbar.el, boardButton]) {
+      if (showMatrix) el.setAttribute('aria-describedby', toolsNote.id)
+      else if (el.getAttribute('aria-describedby') === toolsNote.id) el.removeAttribute('aria-describedby')
+    }
+    // Nothing of the hidden canvas stays selected (the keys would move or delete it).
+    if (showMatrix) ctx.selection.clear()
   }
+  /** In matrix view, the canvas' shortcuts (from the page, the canvas being hidden) do nothing. */
+  const handleKey = (e: KeyboardEvent): boolean => {
+    if (!showMatrix) return false
+    const mod = e.ctrlKey || e.metaKey
+    const key = e.key.toLowerCase()
+    if (!mod && e.key.length === 1 && e.key !== ' ') return true
+    if (!mod && ['Delete', 'Backspace', 'Enter', 'F2'].includes(e.key)) return true
+    if (e.key.startsWith('Arrow') && (e.altKey || ctx.selection.size > 0)) return true
+    return mod && ['a', 'd', 'g', '[', ']', '{', '}'].includes(key)
+  }
+  // Paste and cut would add to or take from the hidden canvas (the clipboard's and the image
+  // tools' listeners on the document): stopped before them, the browser's own behaviour kept.
+  const onClipboard = (e: Event): void => {
+    if (!showMatrix) return
+    const active = document.activeElement
+    if (active === null || active === document.body) e.stopImmediatePropagation()
+  }
+  for (const type of ['copy', 'cut', 'paste']) window.addEventListener(type, onClipboard, true)
   matrixButton.addEventListener('click', () => {
     showMatrix = true
     applyMode()
@@ -675,6 +706,7 @@ export function mountMandats (host: KindHost): KindView {
     matrixButton.title = kt('mandats.showMatrix')
     boardButton.title = kt('mandats.showBoard')
     heading.textContent = kt('mandats.title')
+    toolsNote.textContent = kt('mandats.toolsHidden')
     intro.textContent = kt('mandats.intro')
     caption.textContent = kt('mandats.region')
     addRowButton.replaceChildren(icon('plus'), h('span', {}, kt('mandats.addRow')))
@@ -709,7 +741,10 @@ export function mountMandats (host: KindHost): KindView {
 
   return {
     relabel,
+    handleKey,
     destroy: () => {
+      for (const type of ['copy', 'cut', 'paste']) window.removeEventListener(type, onClipboard, true)
+      for (const el of [host.toolbar.el, boardButton]) if (el.getAttribute('aria-describedby') === toolsNote.id) el.removeAttribute('aria-describedby')
       matrix.unobserveDeep(onMatrix)
       meta.unobserve(onMeta)
       offSync()

@@ -95,7 +95,7 @@ export function mountPhotolangage (host: KindHost): KindView {
   const pickSpot = (asset: string): [number, number] => {
     const i = Math.max(0, deck.findIndex((c) => c.asset === asset))
     const [x, y0] = cardAt(i, deck.length)
-    const all = host.notes.all()
+    const all = [...host.notes.all(), ...(host.notes.divert?.all() ?? [])]
     for (let k = 0; k < 200; k++) {
       const y = y0 + CARD_H + CAPTION + 24 + k * (PICK_H + PICK_GAP)
       if (!all.some((n) => n.x < x + CARD_W && n.x + n.w > x && n.y < y + PICK_H && n.y + n.h > y)) return [x, y]
@@ -109,13 +109,10 @@ export function mountPhotolangage (host: KindHost): KindView {
     if (refusal !== null) { ctx.tell(refusal); return null }
     const [x, y] = pickSpot(asset)
     const id = newId()
-    ctx.undo.stopCapturing()
-    doc.transact(() => {
-      const note = makeNote({ x, y, w: CARD_W, h: PICK_H, z: zBetween(boardTopZ(ctx), null), color: ctx.noteColor, text: why, createdBy: ctx.participantId })
-      note.set(PICK, asset)
-      notesMap.set(id, note)
-    }, LOCAL)
-    ctx.undo.stopCapturing()
+    const note = makeNote({ x, y, w: CARD_W, h: PICK_H, z: zBetween(boardTopZ(ctx), null), color: ctx.noteColor, text: why, createdBy: ctx.participantId })
+    note.set(PICK, asset)
+    // Where every new note goes: a silent phase's private document (board/private.ts), else the board.
+    host.notes.insert(id, note)
     return id
   }
 
@@ -125,6 +122,14 @@ export function mountPhotolangage (host: KindHost): KindView {
   host.body.append(deckPanel.el, picksPanel.el)
   host.toolbarExtras.append(deckPanel.toggle, picksPanel.toggle)
   let choosing: string | null = null
+  /**
+   * The why being typed: kept across rebuilds of the panel (the deck changed, the language…),
+   * and when the chosen image is removed (the next image chosen takes it). Cleared once added or
+   * cancelled.
+   */
+  let draft = ''
+  /** The image chosen was removed from the deck while its why was being typed (its name). */
+  let removedWhileTyping: string | null = null
   const uploadStatus = h('p', { class: 'hint', role: 'status' })
   const fileInput = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp,image/gif', multiple: true, class: 'photo-file' }) as HTMLInputElement
 
@@ -170,14 +175,43 @@ export function mountPhotolangage (host: KindHost): KindView {
   const renderDeck = (): void => {
     if (!deckPanel.open) return
     const body = deckPanel.body
-    // Keep a why being typed.
+    // A why being typed stays as it is while the deck changes: the form is updated in place
+    // (the chosen image's name) and only rebuilt for another image or another language.
     const typing = body.querySelector<HTMLTextAreaElement>('.photo-why textarea')
-    if (choosing !== null && typing && deck.some((c) => c.asset === choosing) && body.dataset.shown === JSON.stringify([deck, choosing])) return
+    const form = typing?.closest<HTMLElement>('.photo-why')
+    const at = choosing !== null ? deck.findIndex((c) => c.asset === choosing) : -1
+    if (typing && form && body.dataset.shown !== undefined && at >= 0 && form.dataset.chosen === choosing) {
+      const name = cardName(deck[at], at)
+      const title = form.querySelector('h3')
+      const text = t('photo.chosen', { name })
+      if (title && title.textContent !== text) title.textContent = text
+      if (title) title.dataset.name = name
+      form.querySelector('.photo-why-image img')?.setAttribute('alt', name)
+      body.dataset.shown = JSON.stringify([deck, choosing])
+      return
+    }
+    // The chosen image left the deck while its why was being typed: back to the deck, the text
+    // kept for the next image chosen, and the reason said.
+    const focused = typing !== null && document.activeElement === typing
+    const selection = typing ? [typing.selectionStart, typing.selectionEnd] : null
+    if (choosing !== null && at < 0) {
+      if (draft.trim() !== '') {
+        const heading = form?.querySelector('h3')?.dataset.name
+        removedWhileTyping = heading ?? ''
+      }
+      choosing = null
+    }
     body.dataset.shown = JSON.stringify([deck, choosing])
     clear(body)
     if (ctx.facilitator()) {
       const label = h('label', { class: 'button secondary photo-upload' }, t('photo.upload'), fileInput)
       body.append(h('section', { class: 'photo-facilitator' }, h('h3', {}, t('photo.deckTitle')), h('p', { class: 'hint' }, t('photo.uploadHint')), label, uploadStatus))
+    }
+    if (removedWhileTyping !== null) {
+      const notice = h('p', { class: 'photo-removed', role: 'alert', tabindex: '-1' }, t('photo.removedWhileTyping', { name: removedWhileTyping }))
+      body.append(notice)
+      removedWhileTyping = null
+      if (focused) requestAnimationFrame(() => notice.focus())
     }
     if (deck.length === 0) {
       body.append(h('p', { class: 'hint' }, t(ctx.facilitator() ? 'photo.emptyFacilitator' : 'photo.empty')))
@@ -187,12 +221,16 @@ export function mountPhotolangage (host: KindHost): KindView {
     if (i >= 0) {
       const c = deck[i]
       const why = h('textarea', { rows: 4, maxlength: MAX_WHY, id: 'photo-why-text' }) as HTMLTextAreaElement
+      why.value = draft
+      why.addEventListener('input', () => { draft = why.value })
       const error = h('p', { class: 'form-error', role: 'alert' })
       const submit = h('button', { type: 'submit' }, t('photo.submit'))
       const cancel = h('button', { type: 'button', class: 'secondary' }, t('common.cancel'))
-      cancel.addEventListener('click', () => { choosing = null; renderDeck(); body.querySelector<HTMLElement>(`[data-asset="${CSS.escape(c.asset)}"]`)?.focus() })
-      const form = h('form', { class: 'photo-why' },
-        h('h3', {}, t('photo.chosen', { name: cardName(c, i) })),
+      cancel.addEventListener('click', () => { choosing = null; draft = ''; renderDeck(); body.querySelector<HTMLElement>(`[data-asset="${CSS.escape(c.asset)}"]`)?.focus() })
+      const title = h('h3', {}, t('photo.chosen', { name: cardName(c, i) }))
+      title.dataset.name = cardName(c, i)
+      const form = h('form', { class: 'photo-why', 'data-chosen': c.asset },
+        title,
         h('div', { class: 'photo-why-image' }, image(c.asset, cardName(c, i))),
         h('div', { class: 'field' }, h('label', { for: 'photo-why-text' }, t('photo.why')), why),
         error,
@@ -204,14 +242,22 @@ export function mountPhotolangage (host: KindHost): KindView {
         const id = addPick(c.asset, text)
         if (!id) return
         choosing = null
+        draft = ''
         announce(t('photo.picked'))
         ctx.tell(t('photo.picked'))
-        const d = host.notes.get(id)
+        const d = host.notes.get(id) ?? host.notes.divert?.get(id)
         if (d) ctx.canvas.reveal({ x: d.x, y: d.y, w: d.w, h: d.h }, 64)
         renderDeck()
       })
       body.append(form)
-      requestAnimationFrame(() => why.focus())
+      // A new choice puts the focus in the why; a rebuild (language, role) keeps it where it was.
+      if (typing === null || focused) {
+        requestAnimationFrame(() => {
+          why.focus()
+          if (focused && selection && selection[0] !== null && selection[1] !== null) why.setSelectionRange(selection[0], selection[1])
+          else why.setSelectionRange(why.value.length, why.value.length)
+        })
+      }
       return
     }
     body.append(h('p', { class: 'hint' }, t('photo.pickHint')))

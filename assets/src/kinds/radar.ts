@@ -168,7 +168,19 @@ export function mountRadar (host: KindHost): KindView {
     }, origin)
   }
   const slotObserver = (events: Array<Y.YEvent<any>>, tr: Y.Transaction): void => {
-    if (!tr.local || tr.origin === FIXUP) return
+    if (tr.origin === FIXUP) return
+    if (!tr.local) {
+      // Notes arriving from elsewhere with a stale slot (signals moved while private, merged by
+      // a reveal; a client without the radar): a facilitator's page puts them right.
+      if (!ctx.facilitator()) return
+      const added: string[] = []
+      for (const event of events) {
+        if (event.target !== notesMap) continue
+        for (const [key, change] of (event as Y.YMapEvent<NoteMap>).changes.keys) if (change.action === 'add') added.push(key)
+      }
+      if (added.length > 0) fix(added, FIXUP)
+      return
+    }
     const ids = new Set<string>()
     for (const event of events) {
       if (event.target === notesMap) {
@@ -201,7 +213,8 @@ export function mountRadar (host: KindHost): KindView {
   // ---- placing a signal in a cell -------------------------------------------------------------
   const freeSpot = (slot: Slot, skip?: string): [number, number] | null => {
     const [w, hgt] = SIGNAL_SIZE
-    const others = host.notes.all().filter((n) => n.id !== skip)
+    // (A silent phase's private notes too: they are revealed where they are.)
+    const others = [...host.notes.all(), ...(host.notes.divert?.all() ?? [])].filter((n) => n.id !== skip)
     const overlaps = (x: number, y: number): boolean => others.some((n) => n.x < x + w / 2 && n.x + n.w > x - w / 2 && n.y < y + hgt / 2 && n.y + n.h > y - hgt / 2)
     const ring = config.rings.findIndex((r) => r.id === slot.ring)
     const outs = ring === 0 ? [0.6, 0.8, 0.4] : [0.5, 0.25, 0.75]
@@ -239,17 +252,15 @@ export function mountRadar (host: KindHost): KindView {
     if (!p) return null
     const id = newId()
     const [w, hgt] = SIGNAL_SIZE
-    ctx.undo.stopCapturing()
-    doc.transact(() => {
-      const note = makeNote({ x: p[0] - w / 2, y: p[1] - hgt / 2, w, h: hgt, z: zBetween(boardTopZ(ctx), null), color: ctx.noteColor, text: s.text, createdBy: ctx.participantId })
-      if (s.source) note.set(SIGNAL.source, s.source)
-      if (s.date) note.set(SIGNAL.date, s.date)
-      note.set(SIGNAL.confidence, s.confidence)
-      note.set(SIGNAL.slot, s.slot)
-      note.set(SIGNAL.comments, new Y.Array())
-      notesMap.set(id, note)
-    }, LOCAL)
-    ctx.undo.stopCapturing()
+    const note = makeNote({ x: p[0] - w / 2, y: p[1] - hgt / 2, w, h: hgt, z: zBetween(boardTopZ(ctx), null), color: ctx.noteColor, text: s.text, createdBy: ctx.participantId })
+    if (s.source) note.set(SIGNAL.source, s.source)
+    if (s.date) note.set(SIGNAL.date, s.date)
+    note.set(SIGNAL.confidence, s.confidence)
+    note.set(SIGNAL.slot, s.slot)
+    note.set(SIGNAL.comments, new Y.Array())
+    // Where every new note goes: during a silent phase, this participant's private document
+    // (board/private.ts), revealed with the others' by the facilitator; else the board.
+    host.notes.insert(id, note)
     myAdds.push(Date.now())
     return id
   }
@@ -410,9 +421,10 @@ export function mountRadar (host: KindHost): KindView {
     if (!id) return
     composer.text.value = ''
     composer.source.value = ''
-    announce(t('radar.added'))
-    ctx.tell(t('radar.added'))
-    const d = host.notes.get(id)
+    const added = t(host.notes.get(id) === null && host.notes.divert?.has(id) === true ? 'radar.addedPrivate' : 'radar.added')
+    announce(added)
+    ctx.tell(added)
+    const d = host.notes.get(id) ?? host.notes.divert?.get(id)
     if (d) ctx.canvas.reveal({ x: d.x, y: d.y, w: d.w, h: d.h }, 64)
     composer.text.focus()
   }

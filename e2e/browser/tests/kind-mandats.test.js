@@ -212,6 +212,41 @@ e2eTest('mandats: a live role matrix shared by a facilitator, two participants (
   await I.getByRole('button', { name: 'Matrice', exact: true }).tap()
   await I.locator('.mandats-view').waitFor({ state: 'visible' })
 
+  // In matrix view the toolbar has no tools that would only act on the hidden canvas (notes,
+  // drawing, selection, colours, arrangement), and says so; undo and redo stay and work.
+  const shown = (sel) => C.locator(`.toolbar ${sel}`).first().isVisible()
+  for (const sel of ['[data-tool="add"]', '[data-tool="box"]', '[data-tool="lasso"]', '[data-tool="delete"]', '[data-tool="duplicate"]', '[data-draw-tool="pen"]', '.swatch[data-color]']) {
+    assert.equal(await shown(sel), false, `${sel}: hidden in matrix view`)
+  }
+  assert.equal(await shown('[data-tool="undo"]'), true)
+  assert.equal(await shown('[data-tool="redo"]'), true)
+  const described = async () => C.locator('.toolbar').evaluate((el) => (el.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean).map((id) => document.getElementById(id)?.textContent ?? '').join(' '))
+  assert.match(await described(), /Vue matrice : les outils du tableau libre .* sont masqués/)
+  assert.match(await C.getByRole('button', { name: 'Tableau libre' }).evaluate((el) => document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent ?? ''), /« Tableau libre » les rend/)
+  await cell(C, 'Inès Roux', 'Logistique').selectOption('C')
+  await C.locator('.toolbar [data-tool="undo"]:not([disabled])').click()
+  await waitFor(async () => (await cell(C, 'Inès Roux', 'Logistique').inputValue()) === 'P', { what: 'the toolbar\'s undo to take the cell back' })
+  // The canvas' shortcuts and paste do nothing either (the focus on the page, not in a field).
+  await C.evaluate(() => { document.activeElement?.blur() })
+  await C.keyboard.press('n')
+  await C.keyboard.press('p')
+  await C.evaluate(() => {
+    const data = new DataTransfer()
+    data.setData('text/plain', 'Collé dans la matrice')
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }))
+  })
+  // "Tableau libre": the tools are back, without the matrix's description, and nothing was added.
+  await C.getByRole('button', { name: 'Tableau libre' }).click()
+  await C.locator('.canvas').waitFor({ state: 'visible' })
+  for (const sel of ['[data-tool="add"]', '[data-tool="box"]', '[data-draw-tool="pen"]', '.swatch[data-color]']) assert.equal(await shown(sel), true, `${sel}: back on the free board`)
+  assert.equal(await described(), '')
+  assert.equal(await C.locator('.world .note').count(), 0, 'no note added on the hidden board')
+  assert.equal(await C.locator('.toolbar [data-draw-tool="pen"]').getAttribute('aria-pressed'), 'false', 'no drawing tool chosen')
+  await shot(C, 'mandats-free-board-tools')
+  await C.getByRole('button', { name: 'Matrice', exact: true }).click()
+  await C.locator('.mandats-view').waitFor({ state: 'visible' })
+  await shot(C, 'mandats-matrix-toolbar')
+
   await C.locator('.status-saved[data-state="saved"]').waitFor()
   assert.deepEqual(await rowTitles(C), ['Inès Roux', 'Camille Martin (DAEII)'])
   assert.deepEqual([...fanny.errors, ...camille.errors, ...ines.errors, ...victor.errors], [])

@@ -267,3 +267,87 @@ e2eTest('radar du futur: signals land in their theme and horizon, comments, hidi
   watcher.destroy()
   assert.deepEqual(everyone.flatMap((p) => p.errors), [])
 })
+
+e2eTest('radar du futur: during silent writing the form posts privately; dots on a hidden signal do not count', { timeout: 180_000 }, async (h) => {
+  const server = await h.startServer()
+  const [fanny] = await h.participants(server, ['fanny'], { role: 'facilitator' })
+  const [bruno] = await h.participants(server, ['bruno'])
+  const org = await h.tenancy(server)
+  const board = await org.createBoard(server, 'Radar en silence', { kind: 'radar' })
+  await writeBoard(server, board, fanny.token, (doc) => {
+    doc.getMap('meta').set('schema', 1)
+    doc.getMap('meta').set('kind', 'radar')
+    doc.getMap('meta').set('phases', [
+      { id: 'ecrire', title: 'Écrire seul·e', minutes: 5, allow: ['notes'], private: true },
+      { id: 'voter', title: 'Voter' }
+    ])
+    doc.getMap('meta').set('phase', 'ecrire')
+  })
+  const f = await participantPage(launched, server, { name: 'fanny', token: fanny.token })
+  const b = await participantPage(launched, server, { name: 'bruno', token: bruno.token })
+  await openBoard(f, server, board)
+  await openBoard(b, server, board)
+  const watcher = h.client(server, board, { token: fanny.token })
+  await watcher.synced()
+  const doc = watcher.doc
+  const meta = doc.getMap('meta')
+
+  // ---- silent writing: the form's signals go to Bruno's private document, like any new note --
+  await b.page.locator('.silent-banner', { hasText: 'Écriture silencieuse' }).waitFor()
+  await postSignal(b, { text: 'Covoiturage solidaire entre villages', source: 'Mairie de Saumur', sector: 'Société', ring: 'Dans 5 ans' })
+  await b.page.locator('.world .note.private', { hasText: 'Covoiturage' }).waitFor()
+  await b.page.locator('.board-toast', { hasText: 'visible par vous seul·e jusqu’à la révélation' }).waitFor()
+  await postSignal(b, { text: 'Fermes urbaines sur les toits', sector: 'Environnement', ring: 'Aujourd’hui' })
+  await b.page.locator('.world .note.private', { hasText: 'Fermes' }).waitFor()
+  await b.page.locator('.silent-state', { hasText: 'Notes privées enregistrées' }).waitFor()
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  assert.equal(find(doc, 'Covoiturage'), null, 'not on the shared board')
+  assert.equal(find(doc, 'Fermes'), null, 'not on the shared board')
+  assert.ok(!(await f.page.content()).includes('Covoiturage'), 'the facilitator does not receive it')
+  await shot(b.page, 'radar-silent-private')
+  // The reveal brings them to everyone, with their metadata and their slot.
+  await f.page.getByRole('button', { name: 'Révéler les notes' }).click()
+  await waitFor(() => find(doc, 'Covoiturage') !== null && find(doc, 'Fermes') !== null, { what: 'the reveal' })
+  const [, cov] = find(doc, 'Covoiturage')
+  assert.deepEqual(cov.get('slot'), { sector: 's1', ring: 'r2' })
+  assert.equal(cov.get('source'), 'Mairie de Saumur')
+  assert.equal(cov.get('createdBy'), String(bruno.id))
+  assert.deepEqual(find(doc, 'Fermes')[1].get('slot'), { sector: 's3', ring: 'r1' })
+  for (const p of [f, b]) {
+    await p.page.locator('.world .note', { hasText: 'Covoiturage' }).waitFor()
+    await waitFor(async () => (await p.page.locator('.world .note.private').count()) === 0, { what: `${p.name}: nothing private left` })
+  }
+
+  // ---- dots: those on a signal the facilitator hides no longer count against Bruno's budget ----
+  doc.transact(() => {
+    meta.set('phase', 'voter')
+    meta.set('votesPerParticipant', 2)
+    meta.set('votingOpen', true)
+  })
+  const bNote = (text) => b.page.locator('.world .note', { hasText: text })
+  await bNote('Covoiturage').locator('.vote-add').waitFor()
+  await bNote('Covoiturage').locator('.vote-add').click()
+  await bNote('Fermes').locator('.vote-add').click()
+  const votesOf = (text) => find(doc, text)?.[1].get('votes')?.get(String(bruno.id)) ?? 0
+  await waitFor(() => votesOf('Covoiturage') === 1 && votesOf('Fermes') === 1, { what: 'Bruno\'s two dots' })
+  const left = b.page.locator('.vote-remaining')
+  await waitFor(async () => /^0 points? restants? sur 2$/.test(await left.textContent()), { what: 'no dot left' })
+  doc.transact(() => find(doc, 'Fermes')[1].set('hidden', true))
+  await waitFor(async () => (await bNote('Fermes').count()) === 0, { what: 'the hidden signal to go for Bruno' })
+  await waitFor(async () => (await left.textContent()) === '1 point restant sur 2', { what: 'the dot on the hidden signal to come back' })
+  await bNote('Covoiturage').locator('.vote-add:not([aria-disabled="true"])').click()
+  await waitFor(() => votesOf('Covoiturage') === 2, { what: 'the second dot on Covoiturage' })
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  assert.equal(votesOf('Covoiturage'), 2, 'the server keeps it (the hidden signal\'s dot does not count)')
+  assert.equal(votesOf('Fermes'), 1, 'the dot stays on the hidden signal')
+  await waitFor(async () => /^0 points? restants? sur 2$/.test(await left.textContent()), { what: 'the budget spent again' })
+  await shot(b.page, 'radar-hidden-dots')
+  // Shown again, its dot counts again: Bruno is over his budget and may only take dots back.
+  doc.transact(() => find(doc, 'Fermes')[1].delete('hidden'))
+  await bNote('Fermes').waitFor()
+  await bNote('Covoiturage').locator('.vote-add[aria-disabled="true"]').waitFor()
+  await bNote('Covoiturage').locator('.vote-remove').click()
+  await waitFor(() => votesOf('Covoiturage') === 1, { what: 'a dot taken back' })
+  watcher.destroy()
+  assert.deepEqual([f, b].flatMap((p) => p.errors), [])
+})

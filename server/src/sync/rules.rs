@@ -19,8 +19,10 @@
 //!   participants add items to those maps only.
 //! - Dot votes (a note's `votes`, `Y.Map<participantId, number>`): a participant changes only
 //!   their own key, only while `meta.votingOpen` is true, with whole numbers of at least 1, and
-//!   never above `meta.votesPerParticipant` (default 5) in total over the board unless their
-//!   total did not increase. A note added with votes in it is reverted (copies carry none).
+//!   never above `meta.votesPerParticipant` (default 5) in total over the board's notes that
+//!   are not hidden unless that total did not increase. Dots on a hidden note do not count (the
+//!   participant no longer sees it; they count again once it is shown) and none may be added
+//!   there. A note added with votes in it is reverted (copies carry none).
 //! - Stars (a note's `stars`, `Y.Map<participantId, true>`): only one's own key.
 //! - A note's whole `votes` or `stars` map is replaced or removed by a participant only while it
 //!   held their keys alone (an undo of one's first dot or star removes the map it created); what
@@ -52,6 +54,7 @@ pub const TOO_MANY_ADDS: &str = "reverted: too many additions for now, wait a mo
 pub const OTHERS_VOTES: &str = "reverted: you may only change your own dots";
 pub const VOTING_CLOSED: &str = "reverted: no vote is open";
 pub const VOTE_BUDGET: &str = "reverted: no dots left in your budget";
+pub const VOTE_HIDDEN: &str = "reverted: this note is hidden by a facilitator";
 pub const VOTE_VALUE: &str = "reverted: a vote is a whole number of dots, at least 1";
 pub const COPIED_VOTES: &str = "reverted: a new note carries no votes";
 pub const OTHERS_STARS: &str = "reverted: you may only star for yourself";
@@ -257,7 +260,7 @@ pub fn check(
     if role == Role::Facilitator {
         return None;
     }
-    // How much the author's dots on the board grew in this transaction.
+    // How much the author's dots on the notes that are not hidden grew in this transaction.
     let mut votes_delta = 0.0;
     for event in events.iter() {
         let path = event.path();
@@ -328,12 +331,13 @@ pub fn check(
                     Some(PathSegment::Key(k)) => Some(k.as_ref()),
                     _ => None,
                 };
+                // This event's change to the author's dots on this note: on a hidden note it does
+                // not count against the budget, and it may only take dots back.
+                let mut delta = 0.0;
                 let result = match (path.len(), event) {
-                    (1, Event::Map(e)) => {
-                        check_item_keys(participant, root, id, txn, e, keyed, &mut votes_delta)
-                    }
+                    (1, Event::Map(e)) => check_item_keys(participant, root, id, txn, e, keyed, &mut delta),
                     (2, Event::Map(e)) if root == "notes" && field == Some(VOTES) => {
-                        check_votes_change(participant, txn, e, &mut votes_delta)
+                        check_votes_change(participant, txn, e, &mut delta)
                     }
                     (2, Event::Map(e)) if root == "notes" && field == Some(STARS) => {
                         if e.keys(txn).keys().all(|k| k.as_ref() == participant) {
@@ -356,6 +360,15 @@ pub fn check(
                 };
                 if let Err(reason) = result {
                     return Some(reason);
+                }
+                if delta != 0.0 {
+                    if note_hidden(txn, id) {
+                        if delta > 0.0 {
+                            return Some(VOTE_HIDDEN);
+                        }
+                    } else {
+                        votes_delta += delta;
+                    }
                 }
             }
             Some(PathSegment::Index(_)) => {}
@@ -572,12 +585,22 @@ fn votes_per_participant<T: ReadTxn>(txn: &T) -> f64 {
     set.unwrap_or(DEFAULT_VOTES_PER_PARTICIPANT)
 }
 
-/// The participant's dots over every note, as the document stands.
+/// Whether the note `id` is hidden by a facilitator (`hidden: true`), as the document stands.
+fn note_hidden<T: ReadTxn>(txn: &T, id: &str) -> bool {
+    match txn.get_map("notes").and_then(|notes| notes.get(txn, id)) {
+        Some(Out::YMap(note)) => matches!(note.get(txn, HIDDEN), Some(Out::Any(Any::Bool(true)))),
+        _ => false,
+    }
+}
+
+/// The participant's dots over every note that is not hidden, as the document stands: what
+/// counts against their budget (dots on a hidden note count again once it is shown).
 fn own_votes<T: ReadTxn>(participant: &str, txn: &T) -> f64 {
     let Some(notes) = txn.get_map("notes") else { return 0.0 };
     notes
         .iter(txn)
         .filter_map(|(_, note)| match note {
+            Out::YMap(note) if matches!(note.get(txn, HIDDEN), Some(Out::Any(Any::Bool(true)))) => None,
             Out::YMap(note) => match note.get(txn, VOTES) {
                 Some(Out::YMap(votes)) => votes.get(txn, participant).as_ref().and_then(|v| match v {
                     Out::Any(Any::Number(n)) => n.as_f64().filter(|v| v.is_finite() && *v > 0.0),
@@ -1216,6 +1239,79 @@ mod tests {
         assert_eq!(s["notes"]["n2"]["votes"], serde_json::json!({}));
         assert_eq!(s["notes"]["n3"]["votes"], serde_json::json!({"paul": 1}));
         assert_eq!(s["notes"]["copy"]["votes"], serde_json::json!({"paul": 3}));
+    }
+
+    #[test]
+    fn dots_on_a_hidden_note_do_not_count_against_the_budget_and_none_are_added_there() {
+        let mut b = Board::new();
+        for id in ["s1", "s2", "s3"] {
+            b.edit(FACILITATOR, |d, txn| add_note(d, txn, id, "Un signal", false));
+        }
+        set_meta(&mut b, "votingOpen", true);
+        set_meta(&mut b, "votesPerParticipant", 3.0);
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s1", VOTES).insert(txn, "paul", 2.0);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s2", VOTES).insert(txn, "paul", 1.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "s3", VOTES).insert(txn, "paul", 1.0);
+        });
+        // The facilitator hides s1: its two dots no longer count, the participant votes elsewhere.
+        allowed(&mut b, FACILITATOR, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, true);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s3", VOTES).insert(txn, "paul", 1.0);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s2", VOTES).insert(txn, "paul", 2.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "s3", VOTES).insert(txn, "paul", 2.0);
+        });
+        // No dot is added on a hidden note, and moving one from it to a visible note raises the
+        // total that counts.
+        refused(&mut b, PARTICIPANT, VOTE_HIDDEN, |_d, txn| {
+            sub_map(txn, "s1", VOTES).insert(txn, "paul", 3.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_HIDDEN, |_d, txn| {
+            sub_map(txn, "s2", VOTES).remove(txn, "paul");
+            sub_map(txn, "s1", VOTES).insert(txn, "paul", 3.0);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "s1", VOTES).insert(txn, "paul", 1.0);
+            sub_map(txn, "s3", VOTES).insert(txn, "paul", 2.0);
+        });
+        // Dots are taken back from a hidden note (its whole map too, when it held one's alone).
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s1", VOTES).insert(txn, "paul", 1.0);
+        });
+        // Shown again, its dot counts again: 4 of 3, the participant may take dots back, not add.
+        allowed(&mut b, FACILITATOR, |d, txn| {
+            note(d, txn, "s1").remove(txn, HIDDEN);
+        });
+        refused(&mut b, PARTICIPANT, VOTE_BUDGET, |_d, txn| {
+            sub_map(txn, "s2", VOTES).insert(txn, "paul", 3.0);
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s2", VOTES).remove(txn, "paul");
+        });
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
+            sub_map(txn, "s3", VOTES).insert(txn, "paul", 2.0);
+        });
+        // Hidden again: removing its whole `votes` map (one's own dots alone) is taking them back.
+        allowed(&mut b, FACILITATOR, |d, txn| {
+            note(d, txn, "s1").insert(txn, HIDDEN, true);
+        });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            note(d, txn, "s1").remove(txn, VOTES);
+        });
+        let s = b.converged();
+        assert!(s["notes"]["s1"].get("votes").is_none());
+        assert_eq!(s["notes"]["s2"]["votes"], serde_json::json!({}));
+        assert_eq!(s["notes"]["s3"]["votes"], serde_json::json!({"paul": 2}));
     }
 
     #[test]
