@@ -14,14 +14,13 @@
 
 import * as Y from 'yjs'
 import { announce, h, svg } from '../dom'
-import { onLanguageChange } from '../i18n'
+import { onLanguageChange, t } from '../i18n'
 import { boardBounds } from '../board/layers'
 import { icon } from '../board/icons'
 import { metaOf } from '../board/schema'
 import { LOCAL } from '../board/sync'
 import { bindTextarea } from '../board/textbinding'
 import type { KindHost, KindView } from './index'
-import { kt } from './mandats-text'
 
 // ---- the document ------------------------------------------------------------------------------
 
@@ -38,7 +37,7 @@ interface Line { id: string, title: Y.Text, index: number }
 const DEFAULT_IDS = ['R', 'A', 'C', 'I'] as const
 
 export function defaultValues (): MandatValue[] {
-  return DEFAULT_IDS.map((id) => ({ id, label: kt(`value.${id}`) }))
+  return DEFAULT_IDS.map((id) => ({ id, label: t(`value.${id}`) }))
 }
 
 /** The settings as `meta.mandats` has them; without it, R / A / C / I with both rules on. */
@@ -78,7 +77,7 @@ function lines (arr: Y.Array<Y.Map<unknown>> | null): Line[] {
 }
 
 const cellKey = (row: string, col: string): string => `${row}:${col}`
-const titleOf = (l: Line): string => l.title.toString().trim() || kt('mandats.untitled')
+const titleOf = (l: Line): string => l.title.toString().trim() || t('mandats.untitled')
 
 /** The rule checks of one matrix. */
 export interface Checks {
@@ -94,22 +93,22 @@ function check (rows: Line[], cols: Line[], cells: Y.Map<unknown> | null, s: Man
     for (const r of rows) {
       const count = cols.filter((c) => value(r.id, c.id) === s.onePerRow).length
       out.rows.set(r.id, { count, ok: count === 1 })
-      if (count !== 1) out.problems.push(kt('mandats.problemRow', { title: titleOf(r), detail: rowDetail(count, s.onePerRow) }))
+      if (count !== 1) out.problems.push(t('mandats.problemRow', { title: titleOf(r), detail: rowDetail(count, s.onePerRow) }))
     }
   }
   if (s.everyColumn) {
     for (const c of cols) {
       const filled = rows.some((r) => { const v = value(r.id, c.id); return typeof v === 'string' && v !== '' })
       out.cols.set(c.id, filled)
-      if (!filled) out.problems.push(kt('mandats.problemCol', { title: titleOf(c) }))
+      if (!filled) out.problems.push(t('mandats.problemCol', { title: titleOf(c) }))
     }
   }
   return out
 }
 
 function rowDetail (count: number, code: string): string {
-  if (count === 1) return kt('mandats.rowOk', { code })
-  return count === 0 ? kt('mandats.rowNone', { code }) : kt('mandats.rowMany', { n: count, code })
+  if (count === 1) return t('mandats.rowOk', { code })
+  return count === 0 ? t('mandats.rowNone', { code }) : t('mandats.rowMany', { n: count, code })
 }
 
 // ---- the view ----------------------------------------------------------------------------------
@@ -301,7 +300,7 @@ export function mountMandats (host: KindHost): KindView {
       ;(next && !next.disabled ? next : fallback)?.focus()
     }
     const titled = (kind === 'row' ? lines(arr('rows')) : lines(arr('cols'))).find((l) => l.id === id)
-    if (titled) announce(kt('mandats.moved', { title: titleOf(titled), n: to + 1 }))
+    if (titled) announce(t('mandats.moved', { title: titleOf(titled), n: to + 1 }))
   }
 
   const removeLine = (kind: 'row' | 'col', id: string): void => {
@@ -328,7 +327,7 @@ export function mountMandats (host: KindHost): KindView {
       }
     }, LOCAL)
     render()
-    announce(kt('mandats.deleted', { title }))
+    announce(t('mandats.deleted', { title }))
     // Focus goes to the neighbour's title, or to the add button.
     const rest = kind === 'row' ? lines(arr('rows')) : lines(arr('cols'))
     const neighbour = rest[Math.min(pos, rest.length - 1)]
@@ -426,9 +425,9 @@ export function mountMandats (host: KindHost): KindView {
 
   let valuesKey = ''
   const fillOptions = (select: HTMLSelectElement, s: MandatSettings, current: string): void => {
-    const opts = [h('option', { value: '' }, kt('mandats.none'))]
+    const opts = [h('option', { value: '' }, t('mandats.none'))]
     for (const v of s.values) opts.push(h('option', { value: v.id }, `${v.id} · ${v.label}`))
-    if (current !== '' && !s.values.some((v) => v.id === current)) opts.push(h('option', { value: current }, kt('mandats.unknownValue', { id: current })))
+    if (current !== '' && !s.values.some((v) => v.id === current)) opts.push(h('option', { value: current }, t('mandats.unknownValue', { id: current })))
     select.replaceChildren(...opts)
     select.value = current
   }
@@ -457,9 +456,9 @@ export function mountMandats (host: KindHost): KindView {
       v.after.disabled = i === cols.length - 1
     })
     const corner = headRow.querySelector('.mandats-corner') as HTMLElement ?? h('td', { class: 'mandats-corner' })
-    corner.textContent = kt('mandats.corner')
+    corner.textContent = t('mandats.corner')
     const rowCheckHead = headRow.querySelector('.mandats-check-head') as HTMLElement ?? h('th', { scope: 'col', class: 'mandats-check-head' })
-    rowCheckHead.textContent = kt('mandats.check')
+    rowCheckHead.textContent = t('mandats.check')
     place(headRow, [corner, ...cols.map((l) => (colViews.get(l.id) as HeaderView).el), ...(showRowCheck ? [rowCheckHead] : [])])
 
     // Rows.
@@ -512,14 +511,14 @@ export function mountMandats (host: KindHost): KindView {
     // The columns' checks.
     if (showColCheck && cols.length > 0) {
       const label = footRow.querySelector('.mandats-foot-head') as HTMLElement ?? h('th', { scope: 'row', class: 'mandats-foot-head' })
-      label.textContent = kt('mandats.check')
+      label.textContent = t('mandats.check')
       const tds: HTMLElement[] = [label]
       const old = new Map<string, HTMLElement>()
       for (const el of footRow.querySelectorAll<HTMLElement>('td[data-col]')) old.set(el.dataset.col ?? '', el)
       for (const col of cols) {
         const td = old.get(col.id) ?? h('td', { class: 'mandats-check', 'data-col': col.id })
         const ok = checks.cols.get(col.id) ?? true
-        renderCheck(td, ok, ok ? kt('mandats.colOk') : kt('mandats.colEmpty'))
+        renderCheck(td, ok, ok ? t('mandats.colOk') : t('mandats.colEmpty'))
         tds.push(td)
       }
       if (showRowCheck) tds.push(footRow.querySelector('.mandats-foot-end') as HTMLElement ?? h('td', { class: 'mandats-foot-end' }))
@@ -532,26 +531,26 @@ export function mountMandats (host: KindHost): KindView {
     relabelLines(rows, cols, can)
     table.hidden = rows.length === 0 && cols.length === 0
     empty.hidden = !table.hidden
-    empty.textContent = kt('mandats.empty')
+    empty.textContent = t('mandats.empty')
 
     // The summary.
     if (!showRowCheck && !showColCheck) {
-      summaryHead.replaceChildren(kt('mandats.noRules'))
+      summaryHead.replaceChildren(t('mandats.noRules'))
       summary.dataset.state = 'none'
     } else if (checks.problems.length === 0) {
-      summaryHead.replaceChildren(h('span', { class: 'mandats-mark', 'aria-hidden': 'true' }, '✓'), ' ', kt('mandats.allOk'))
+      summaryHead.replaceChildren(h('span', { class: 'mandats-mark', 'aria-hidden': 'true' }, '✓'), ' ', t('mandats.allOk'))
       summary.dataset.state = 'ok'
     } else {
       const n = checks.problems.length
-      summaryHead.replaceChildren(h('span', { class: 'mandats-mark', 'aria-hidden': 'true' }, '⚠'), ' ', n === 1 ? kt('mandats.problems1') : kt('mandats.problemsN', { n }))
+      summaryHead.replaceChildren(h('span', { class: 'mandats-mark', 'aria-hidden': 'true' }, '⚠'), ' ', n === 1 ? t('mandats.problems1') : t('mandats.problemsN', { n }))
       summary.dataset.state = 'problems'
     }
     summaryList.replaceChildren(...checks.problems.map((p) => h('li', {}, p)))
     summaryList.hidden = checks.problems.length === 0
     const rules: string[] = []
-    if (s.onePerRow !== null) rules.push(kt('mandats.ruleOne', { code: s.onePerRow }))
-    if (s.everyColumn) rules.push(kt('mandats.ruleCols'))
-    rulesText.textContent = rules.length ? `${kt('mandats.rulesSummary')} : ${rules.join(' · ')}` : ''
+    if (s.onePerRow !== null) rules.push(t('mandats.ruleOne', { code: s.onePerRow }))
+    if (s.everyColumn) rules.push(t('mandats.ruleCols'))
+    rulesText.textContent = rules.length ? `${t('mandats.rulesSummary')} : ${rules.join(' · ')}` : ''
     rulesText.hidden = rules.length === 0
 
     legend.replaceChildren(...s.values.flatMap((v) => [h('dt', {}, v.id), h('dd', {}, v.label)]))
@@ -571,16 +570,16 @@ export function mountMandats (host: KindHost): KindView {
   const relabelLines = (rows: Line[], cols: Line[], can: boolean): void => {
     const colTitles = new Map(cols.map((l) => [l.id, titleOf(l)]))
     const label = (v: HeaderView, title: string, n: number): void => {
-      v.input.setAttribute('aria-label', kt(v.kind === 'row' ? 'mandats.rowTitle' : 'mandats.colTitle', { n }))
-      v.input.placeholder = kt(v.kind === 'row' ? 'mandats.rowPlaceholder' : 'mandats.colPlaceholder')
+      v.input.setAttribute('aria-label', t(v.kind === 'row' ? 'mandats.rowTitle' : 'mandats.colTitle', { n }))
+      v.input.placeholder = t(v.kind === 'row' ? 'mandats.rowPlaceholder' : 'mandats.colPlaceholder')
       v.input.readOnly = !can
-      v.before.setAttribute('aria-label', kt(v.kind === 'row' ? 'mandats.moveUp' : 'mandats.moveLeft', { title }))
-      v.after.setAttribute('aria-label', kt(v.kind === 'row' ? 'mandats.moveDown' : 'mandats.moveRight', { title }))
-      v.remove.setAttribute('aria-label', kt('mandats.delete', { title }))
+      v.before.setAttribute('aria-label', t(v.kind === 'row' ? 'mandats.moveUp' : 'mandats.moveLeft', { title }))
+      v.after.setAttribute('aria-label', t(v.kind === 'row' ? 'mandats.moveDown' : 'mandats.moveRight', { title }))
+      v.remove.setAttribute('aria-label', t('mandats.delete', { title }))
       for (const b of [v.before, v.after, v.remove]) b.title = b.getAttribute('aria-label') ?? ''
-      v.confirmText.textContent = kt(v.kind === 'row' ? 'mandats.confirmRow' : 'mandats.confirmCol', { title })
-      v.confirmYes.textContent = kt('mandats.confirmYes')
-      v.confirmNo.textContent = kt('mandats.confirmNo')
+      v.confirmText.textContent = t(v.kind === 'row' ? 'mandats.confirmRow' : 'mandats.confirmCol', { title })
+      v.confirmYes.textContent = t('mandats.confirmYes')
+      v.confirmNo.textContent = t('mandats.confirmNo')
       const tools = v.el.querySelector('.mandats-line-tools') as HTMLElement
       tools.classList.toggle('read-only', !can)
       if (!can) v.confirm.hidden = true
@@ -591,7 +590,7 @@ export function mountMandats (host: KindHost): KindView {
       if (!rv) return
       const title = titleOf(l)
       label(rv.header, title, i + 1)
-      for (const [colId, cell] of rv.cells) cell.select.setAttribute('aria-label', kt('mandats.cell', { row: title, col: colTitles.get(colId) ?? '' }))
+      for (const [colId, cell] of rv.cells) cell.select.setAttribute('aria-label', t('mandats.cell', { row: title, col: colTitles.get(colId) ?? '' }))
     })
   }
 
@@ -629,7 +628,7 @@ export function mountMandats (host: KindHost): KindView {
   const renderSettings = (s: MandatSettings): void => {
     const show = ctx.facilitator() && editable()
     settingsEl.hidden = !show
-    settingsSummary.textContent = kt('mandats.settings')
+    settingsSummary.textContent = t('mandats.settings')
     if (!show) return
     const key = JSON.stringify(s) + String(document.documentElement.lang)
     if (key === settingsKey) return
@@ -637,14 +636,14 @@ export function mountMandats (host: KindHost): KindView {
     const focusedKey = (document.activeElement as HTMLElement | null)?.dataset?.focusKey
     const list = h('ul', { class: 'mandats-values' })
     for (const v of s.values) {
-      const input = h('input', { type: 'text', value: v.label, maxlength: '80', 'aria-label': kt('mandats.valueLabel', { code: v.id }), 'data-focus-key': `label-${v.id}` })
+      const input = h('input', { type: 'text', value: v.label, maxlength: '80', 'aria-label': t('mandats.valueLabel', { code: v.id }), 'data-focus-key': `label-${v.id}` })
       input.addEventListener('change', () => {
         const label = input.value.trim()
         if (label === '') { input.value = v.label; return }
         const cur = settings()
         writeSettings({ ...cur, values: cur.values.map((x) => x.id === v.id ? { ...x, label } : x) })
       })
-      const remove = h('button', { type: 'button', class: 'tool', 'aria-label': kt('mandats.removeValue', { code: v.id }), title: kt('mandats.removeValue', { code: v.id }), 'data-focus-key': `remove-${v.id}` }, icon('trash'))
+      const remove = h('button', { type: 'button', class: 'tool', 'aria-label': t('mandats.removeValue', { code: v.id }), title: t('mandats.removeValue', { code: v.id }), 'data-focus-key': `remove-${v.id}` }, icon('trash'))
       remove.disabled = s.values.length <= 1
       remove.addEventListener('click', () => {
         const cur = settings()
@@ -657,22 +656,22 @@ export function mountMandats (host: KindHost): KindView {
     const code = h('input', { type: 'text', maxlength: '3', class: 'mandats-new-code', id: 'mandats-new-code', autocomplete: 'off', 'data-focus-key': 'new-code' })
     const label = h('input', { type: 'text', maxlength: '80', class: 'mandats-new-label', id: 'mandats-new-label', autocomplete: 'off', 'data-focus-key': 'new-label' })
     const error = h('p', { class: 'error', role: 'alert' })
-    const add = h('button', { type: 'submit', class: 'secondary', 'data-focus-key': 'add-value' }, icon('plus'), kt('mandats.addValue'))
+    const add = h('button', { type: 'submit', class: 'secondary', 'data-focus-key': 'add-value' }, icon('plus'), t('mandats.addValue'))
     const form = h('form', { class: 'mandats-add-value' },
-      h('label', { for: 'mandats-new-code' }, kt('mandats.newCode')), code,
-      h('label', { for: 'mandats-new-label' }, kt('mandats.newLabel')), label, add, error)
+      h('label', { for: 'mandats-new-code' }, t('mandats.newCode')), code,
+      h('label', { for: 'mandats-new-label' }, t('mandats.newLabel')), label, add, error)
     form.addEventListener('submit', (e) => {
       e.preventDefault()
       const cur = settings()
       const id = code.value.trim()
       const text = label.value.trim()
       if (id.length < 1 || id.length > 3 || id.includes(':') || cur.values.some((v) => v.id === id) || cur.values.length >= MAX_VALUES) {
-        error.textContent = kt('mandats.badCode')
+        error.textContent = t('mandats.badCode')
         code.focus()
         return
       }
       if (text === '') {
-        error.textContent = kt('mandats.badLabel')
+        error.textContent = t('mandats.badLabel')
         label.focus()
         return
       }
@@ -680,38 +679,38 @@ export function mountMandats (host: KindHost): KindView {
       requestAnimationFrame(() => (settingsBody.querySelector('[data-focus-key="new-code"]') as HTMLElement | null)?.focus())
     })
     const one = h('select', { id: 'mandats-one-per-row', 'data-focus-key': 'one' })
-    one.append(h('option', { value: '' }, kt('mandats.onePerRowNone')), ...s.values.map((v) => h('option', { value: v.id }, `${v.id} · ${v.label}`)))
+    one.append(h('option', { value: '' }, t('mandats.onePerRowNone')), ...s.values.map((v) => h('option', { value: v.id }, `${v.id} · ${v.label}`)))
     one.value = s.onePerRow ?? ''
     one.addEventListener('change', () => writeSettings({ ...settings(), onePerRow: one.value === '' ? null : one.value }))
     const every = h('input', { type: 'checkbox', id: 'mandats-every-column', 'data-focus-key': 'every' })
     every.checked = s.everyColumn
     every.addEventListener('change', () => writeSettings({ ...settings(), everyColumn: every.checked }))
-    const reset = h('button', { type: 'button', class: 'secondary', 'data-focus-key': 'reset' }, kt('mandats.resetValues'))
+    const reset = h('button', { type: 'button', class: 'secondary', 'data-focus-key': 'reset' }, t('mandats.resetValues'))
     reset.addEventListener('click', () => {
       const cur = settings()
       writeSettings({ ...cur, values: defaultValues(), onePerRow: cur.onePerRow !== null && (DEFAULT_IDS as readonly string[]).includes(cur.onePerRow) ? cur.onePerRow : 'A' })
     })
     settingsBody.replaceChildren(
-      h('fieldset', {}, h('legend', {}, kt('mandats.values')), list, form, reset),
-      h('fieldset', {}, h('legend', {}, kt('mandats.rulesSummary')),
-        h('div', { class: 'mandats-rule' }, h('label', { for: 'mandats-one-per-row' }, kt('mandats.onePerRow')), one),
-        h('label', { class: 'checkbox', for: 'mandats-every-column' }, every, kt('mandats.everyColumn'))))
+      h('fieldset', {}, h('legend', {}, t('mandats.values')), list, form, reset),
+      h('fieldset', {}, h('legend', {}, t('mandats.rulesSummary')),
+        h('div', { class: 'mandats-rule' }, h('label', { for: 'mandats-one-per-row' }, t('mandats.onePerRow')), one),
+        h('label', { class: 'checkbox', for: 'mandats-every-column' }, every, t('mandats.everyColumn'))))
     if (focusedKey) (settingsBody.querySelector(`[data-focus-key="${focusedKey}"]`) as HTMLElement | null)?.focus()
   }
 
   // ---- labels, wiring ----
   const relabel = (): void => {
-    matrixButton.replaceChildren(gridIcon(), h('span', { class: 'tool-label' }, kt('mandats.showMatrix')))
-    boardButton.replaceChildren(icon('note'), h('span', { class: 'tool-label' }, kt('mandats.showBoard')))
-    matrixButton.title = kt('mandats.showMatrix')
-    boardButton.title = kt('mandats.showBoard')
-    heading.textContent = kt('mandats.title')
-    toolsNote.textContent = kt('mandats.toolsHidden')
-    intro.textContent = kt('mandats.intro')
-    caption.textContent = kt('mandats.region')
-    addRowButton.replaceChildren(icon('plus'), h('span', {}, kt('mandats.addRow')))
-    addColButton.replaceChildren(icon('plus'), h('span', {}, kt('mandats.addCol')))
-    legendTitle.textContent = kt('mandats.legend')
+    matrixButton.replaceChildren(gridIcon(), h('span', { class: 'tool-label' }, t('mandats.showMatrix')))
+    boardButton.replaceChildren(icon('note'), h('span', { class: 'tool-label' }, t('mandats.showBoard')))
+    matrixButton.title = t('mandats.showMatrix')
+    boardButton.title = t('mandats.showBoard')
+    heading.textContent = t('mandats.title')
+    toolsNote.textContent = t('mandats.toolsHidden')
+    intro.textContent = t('mandats.intro')
+    caption.textContent = t('mandats.region')
+    addRowButton.replaceChildren(icon('plus'), h('span', {}, t('mandats.addRow')))
+    addColButton.replaceChildren(icon('plus'), h('span', {}, t('mandats.addCol')))
+    legendTitle.textContent = t('mandats.legend')
     valuesKey = ''
     settingsKey = ''
     render()

@@ -12,13 +12,12 @@
 //   Page Down, Home and End.
 
 import { announce, h } from '../dom'
-import { onLanguageChange } from '../i18n'
+import { onLanguageChange, t } from '../i18n'
 import type { Rect, View } from '../board/canvas'
 import { icon } from '../board/icons'
 import { metaOf, type FrameData } from '../board/schema'
 import { LOCAL } from '../board/sync'
 import type { KindHost, KindView } from './index'
-import { kt } from './mandats-text'
 
 export const GALLERY_META = 'gallery'
 const FIT_MARGIN = 24
@@ -87,7 +86,7 @@ export function mountPrototypes (host: KindHost): KindView {
   const start = (): void => {
     const list = ordered()
     if (list.length === 0) {
-      ctx.tell(kt('gallery.noFrames'))
+      ctx.tell(t('gallery.noFrames'))
       return
     }
     const selected = ctx.selection.list().find((id) => frames.has(id))
@@ -164,10 +163,10 @@ export function mountPrototypes (host: KindHost): KindView {
     const i = list.findIndex((f) => f.id === current)
     const f = i >= 0 ? list[i] : null
     if (f) {
-      counter.textContent = kt('gallery.counter', { n: i + 1, total: list.length })
+      counter.textContent = t('gallery.counter', { n: i + 1, total: list.length })
       frameTitle.textContent = f.title.trim() === '' ? '' : ` · ${f.title.trim()}`
     } else {
-      counter.textContent = kt('gallery.missing')
+      counter.textContent = t('gallery.missing')
       frameTitle.textContent = ''
     }
     controls.hidden = !lead
@@ -180,9 +179,9 @@ export function mountPrototypes (host: KindHost): KindView {
   const describe = (): string => {
     const list = ordered()
     const i = list.findIndex((f) => f.id === current)
-    if (i < 0) return kt('gallery.missing')
+    if (i < 0) return t('gallery.missing')
     const title = list[i].title.trim()
-    return `${kt('gallery.counter', { n: i + 1, total: list.length })}${title ? ` : ${title}` : ''}`
+    return `${t('gallery.counter', { n: i + 1, total: list.length })}${title ? ` : ${title}` : ''}`
   }
 
   const onGallery = (first = false): void => {
@@ -194,7 +193,7 @@ export function mountPrototypes (host: KindHost): KindView {
       expected = null
       away = false
       render()
-      if (was !== null) announce(kt('gallery.ended'))
+      if (was !== null) announce(t('gallery.ended'))
       lastAnnounced = null
       return
     }
@@ -204,7 +203,7 @@ export function mountPrototypes (host: KindHost): KindView {
     requestAnimationFrame(() => {
       fit()
       const said = describe()
-      if (said !== lastAnnounced) announce(was === null ? kt('gallery.started', { where: said }) : said)
+      if (said !== lastAnnounced) announce(was === null ? t('gallery.started', { where: said }) : said)
       lastAnnounced = said
     })
   }
@@ -228,17 +227,17 @@ export function mountPrototypes (host: KindHost): KindView {
   const offLang = onLanguageChange(() => render())
 
   const relabel = (): void => {
-    startButton.replaceChildren(icon('play'), h('span', { class: 'tool-label' }, kt('gallery.startShort')))
-    startButton.setAttribute('aria-label', kt('gallery.start'))
-    startButton.title = kt('gallery.start')
-    banner.setAttribute('aria-label', kt('gallery.label'))
-    prevButton.replaceChildren(icon('previous'), h('span', { class: 'visually-hidden' }, kt('gallery.previous')))
-    prevButton.title = kt('gallery.previous')
-    nextButton.replaceChildren(icon('next'), h('span', { class: 'visually-hidden' }, kt('gallery.next')))
-    nextButton.title = kt('gallery.next')
-    endButton.replaceChildren(icon('stop'), h('span', {}, kt('gallery.end')))
-    backButton.replaceChildren(icon('back'), h('span', {}, kt('gallery.back')))
-    controls.setAttribute('aria-label', kt('gallery.keys'))
+    startButton.replaceChildren(icon('play'), h('span', { class: 'tool-label' }, t('gallery.startShort')))
+    startButton.setAttribute('aria-label', t('gallery.start'))
+    startButton.title = t('gallery.start')
+    banner.setAttribute('aria-label', t('gallery.label'))
+    prevButton.replaceChildren(icon('previous'), h('span', { class: 'visually-hidden' }, t('gallery.previous')))
+    prevButton.title = t('gallery.previous')
+    nextButton.replaceChildren(icon('next'), h('span', { class: 'visually-hidden' }, t('gallery.next')))
+    nextButton.title = t('gallery.next')
+    endButton.replaceChildren(icon('stop'), h('span', {}, t('gallery.end')))
+    backButton.replaceChildren(icon('back'), h('span', {}, t('gallery.back')))
+    controls.setAttribute('aria-label', t('gallery.keys'))
     render()
   }
 
