@@ -17,7 +17,8 @@
 //! - `label`: keywords and titles.
 //!
 //! `lsa` (compiled for the tests only) holds second-order similarities (LSA, spectral
-//! co-clustering...) measured against this pipeline and not adopted: docs/clustering.md.
+//! co-clustering...) measured against this pipeline and not adopted: docs/clustering.md;
+//! `thesaurus` (tests only too) the same for synonyms from LibreOffice's French thesaurus.
 //!
 //! Cost for n notes: O(n²) time and n(n − 1)/2 `f32` of memory for the similarities (8 MB for
 //! 2,000 notes, 50 MB at the cap of [`MAX_NOTES`]). See docs/clustering.md for the method, its
@@ -35,6 +36,8 @@ mod lsa;
 #[cfg(test)]
 mod tests;
 mod text;
+#[cfg(test)]
+mod thesaurus;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

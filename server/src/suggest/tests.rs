@@ -169,8 +169,12 @@ fn nearest_in_own_theme(notes: &[Note], themes: &[String]) -> BTreeMap<String, (
 fn shared_word_evidence(notes: &[Note], themes: &[String]) -> (f64, f64, f64) {
     let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
     let corpus = Corpus::new(&texts, LanguageHint::Auto);
-    let sim = corpus.similarities();
-    let on: Vec<usize> = (0..notes.len()).filter(|&i| !OFF_TOPIC.contains(&themes[i].as_str())).collect();
+    link_evidence(&corpus.similarities(), themes)
+}
+
+/// [`shared_word_evidence`] for any similarity: pairs with a similarity above 0 are linked.
+fn link_evidence(sim: &cluster::Condensed, themes: &[String]) -> (f64, f64, f64) {
+    let on: Vec<usize> = (0..themes.len()).filter(|&i| !OFF_TOPIC.contains(&themes[i].as_str())).collect();
     let (mut linked, mut linked_same, mut all, mut same, mut same_linked) = (0, 0, 0, 0, 0);
     for (a, &i) in on.iter().enumerate() {
         for &j in &on[a + 1..] {
@@ -352,6 +356,52 @@ fn sweep_second_order() {
         }
         let out = suggest_with(&notes, &options, TUNING).unwrap();
         print_quality_line(name, "shared words (default)", &notes, &themes, &out);
+    }
+}
+
+/// Synonym expansion from LibreOffice's French thesaurus (`thesaurus`), over a grid of sense
+/// sizes, weights and join thresholds, on every board. docs/clustering.md quotes the figures.
+/// Needs the Debian package `mythes-fr` unpacked (see `thesaurus`); skipped without it.
+/// `cargo test --release -p atelier-server --lib suggest::tests::sweep_thesaurus -- --ignored --nocapture`
+#[test]
+#[ignore = "prints the thesaurus grid; needs mythes-fr"]
+fn sweep_thesaurus() {
+    use super::thesaurus::{suggest_expanded, Thesaurus};
+    let boards = [("fr", french()), ("bourg", bourg()), ("en", english())];
+    let options = Options { max_clusters: 100, ..Options::default() };
+    println!("board sense sym weight join | purity ari coverage clusters | largest group per theme");
+    for (name, (notes, themes)) in &boards {
+        let out = suggest_with(notes, &options, TUNING).unwrap();
+        print_quality_line(name, "shared words (default)", notes, themes, &out);
+    }
+    for max_sense in [8, 15, 30, 1000] {
+        for symmetric in [false, true] {
+            let Some(thesaurus) = Thesaurus::load(max_sense, symmetric) else {
+                println!("thesaurus not found: skipped");
+                return;
+            };
+            println!("# sense ≤ {max_sense}, symmetric {symmetric}: {} stems", thesaurus.len());
+            for board_only in [false, true] {
+                for (name, (notes, themes)) in &boards {
+                    let (sim, _) =
+                        super::thesaurus::similarities(notes, &options, &thesaurus, 0.3, board_only);
+                    let (linked, chance, reach) = link_evidence(&sim, themes);
+                    println!(
+                        "# {name} board-only {board_only}: pairs linked that are in one theme {linked:.2} (all pairs {chance:.2}); pairs of one theme linked {reach:.2}"
+                    );
+                    for weight in [0.2, 0.3, 0.5, 0.7, 1.0] {
+                        for join in [0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.20] {
+                            let tuning = Tuning { join, attach: TUNING.attach };
+                            let out =
+                                suggest_expanded(notes, &options, &thesaurus, weight, board_only, tuning);
+                            let setting =
+                                format!("{max_sense} {symmetric} {board_only} {weight:.1} {join:.2}");
+                            print_quality_line(name, &setting, notes, themes, &out);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
