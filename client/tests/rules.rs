@@ -61,9 +61,15 @@ impl Workshop {
     }
 
     /// Both clients agree (the server relayed everything both way) and have nothing unsaved.
+    /// A round trip on each connection after the saves: a revert is the server's own change,
+    /// broadcast with the commit it reverts, so it is on the wire before the round trip's answer
+    /// (agreeing alone could catch both clients before the revert arrived).
     async fn settle(&self) {
         for c in [&self.fac, &self.par] {
             tokio::time::timeout(WAIT, c.wait_saved()).await.expect("saved in time").unwrap();
+        }
+        for c in [&self.fac, &self.par] {
+            tokio::time::timeout(WAIT, c.flush()).await.expect("round trip in time").unwrap();
         }
         eventually("both clients agree", || board_json(&self.fac) == board_json(&self.par)).await;
     }
