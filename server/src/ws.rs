@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -25,7 +24,7 @@ use tracing::{debug, info, warn, Instrument};
 
 use crate::http::{ApiError, AppState};
 use crate::live::LiveConn;
-use crate::room::{ConnHandle, ConnSignal, JoinError};
+use crate::room::{outbox, ConnHandle, ConnSignal, JoinError, OutboxReceiver};
 use crate::store::DocKey;
 use crate::sync::{decode_frame, Close, Principal, Role};
 use crate::tenancy::Caller;
@@ -204,9 +203,9 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
 
 async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised) {
     let id = app.rooms.next_conn_id();
-    let (outbox, outbox_rx) = mpsc::channel(app.config.outbox_frames.max(1));
+    let (outbox_tx, outbox_rx) = outbox(app.config.outbox_frames);
     let signal = Arc::new(ConnSignal::default());
-    let handle = ConnHandle { id, outbox, signal: signal.clone() };
+    let handle = ConnHandle { id, outbox: outbox_tx, signal: signal.clone() };
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
 
@@ -304,7 +303,7 @@ async fn read_loop(
 
 async fn write_loop(
     mut sink: futures_util::stream::SplitSink<Socket, Message>,
-    mut outbox: mpsc::Receiver<bytes::Bytes>,
+    mut outbox: OutboxReceiver,
     signal: Arc<ConnSignal>,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);

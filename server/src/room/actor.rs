@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 use tracing::{debug, error, info, warn};
 use yrs::updates::decoder::Decode;
@@ -326,8 +325,5 @@ impl Actor {
 
 /// Queues a frame without waiting. False means the connection is too slow (or gone).
 fn offer(handle: &ConnHandle, frame: bytes::Bytes) -> bool {
-    match handle.outbox.try_send(frame) {
-        Ok(()) => true,
-        Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => false,
-    }
+    handle.outbox.try_send(frame)
 }
