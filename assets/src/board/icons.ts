@@ -56,7 +56,10 @@ const PATHS = {
   view: 'M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7-10-7-10-7z M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6',
   up: 'M12 19V5 M6 11l6-6 6 6',
   down: 'M12 5v14 M6 13l6 6 6-6',
-  refresh: 'M20 12a8 8 0 1 1-2.3-5.6 M20 4v4h-4'
+  refresh: 'M20 12a8 8 0 1 1-2.3-5.6 M20 4v4h-4',
+  // grouped cards and a spark (clustering suggestions)
+  suggest: 'M3 12h7v8H3z M14 12h7v8h-7z M3 16h7 M14 16h7 M12 2.5l1 2.5 2.5 1-2.5 1-1 2.5-1-2.5L8.5 6 11 5z',
+  grid: 'M4 4h16v16H4z M4 10h16 M4 15h16 M10 4v16 M15 4v16'
 } as const
 
 export type IconName = keyof typeof PATHS

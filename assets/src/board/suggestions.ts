@@ -12,7 +12,7 @@
 // Nothing of the suggestions is shared: they live in this panel until accepted or rejected.
 
 import { api, type ClusterSuggestions } from '../api'
-import { announce, append, h, svg } from '../dom'
+import { announce, append, h } from '../dom'
 import { t } from '../i18n'
 import { errorText } from '../pages/common'
 import type { ClustersLayer } from './clusters'
@@ -83,7 +83,7 @@ export class ClusterSuggestionsPanel {
     private readonly opts: SuggestionsOptions,
     group: SidePanel[]
   ) {
-    this.panel = new SidePanel('suggestions-panel', 'suggest.panel', 'cluster', group)
+    this.panel = new SidePanel('suggestions-panel', 'suggest.panel', 'suggest', group)
     this.panel.toggle.dataset.tool = 'suggest'
     this.hint = h('p', { class: 'hint' })
     this.includeBox = h('input', { type: 'checkbox', id: 'suggest-include', 'aria-describedby': 'suggest-include-hint' })
@@ -125,8 +125,6 @@ export class ClusterSuggestionsPanel {
     this.panel.toggle.hidden = !facilitator
     if (!facilitator) this.panel.show(false)
     this.panel.relabel()
-    // Its own icon (grouped cards and a spark), not the "Grouper" one.
-    this.panel.toggle.querySelector('svg')?.replaceWith(suggestIcon())
     this.hint.textContent = t('suggest.hint')
     this.includeLabel.textContent = t('suggest.includeClustered')
     this.includeHint.textContent = t('suggest.includeClusteredHint')
@@ -411,20 +409,4 @@ export class ClusterSuggestionsPanel {
     const target = p ? this.itemOf(p)?.querySelector<HTMLElement>('.suggestion-title') : this.runButton
     target?.focus({ preventScroll: false })
   }
-}
-
-function suggestIcon (): SVGSVGElement {
-  return svg('svg', {
-    viewBox: '0 0 24 24',
-    width: 24,
-    height: 24,
-    fill: 'none',
-    stroke: 'currentColor',
-    'stroke-width': 2,
-    'stroke-linecap': 'round',
-    'stroke-linejoin': 'round',
-    'aria-hidden': 'true',
-    focusable: 'false',
-    class: 'icon'
-  }, svg('path', { d: 'M3 12h7v8H3z M14 12h7v8h-7z M3 16h7 M14 16h7 M12 2.5l1 2.5 2.5 1-2.5 1-1 2.5-1-2.5L8.5 6 11 5z' }))
 }

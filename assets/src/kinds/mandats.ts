@@ -13,7 +13,7 @@
 // description says why; undo and redo stay.
 
 import * as Y from 'yjs'
-import { announce, h, svg } from '../dom'
+import { announce, h } from '../dom'
 import { onLanguageChange, t } from '../i18n'
 import { boardBounds } from '../board/layers'
 import { icon } from '../board/icons'
@@ -700,7 +700,7 @@ export function mountMandats (host: KindHost): KindView {
 
   // ---- labels, wiring ----
   const relabel = (): void => {
-    matrixButton.replaceChildren(gridIcon(), h('span', { class: 'tool-label' }, t('mandats.showMatrix')))
+    matrixButton.replaceChildren(icon('grid'), h('span', { class: 'tool-label' }, t('mandats.showMatrix')))
     boardButton.replaceChildren(icon('note'), h('span', { class: 'tool-label' }, t('mandats.showBoard')))
     matrixButton.title = t('mandats.showMatrix')
     boardButton.title = t('mandats.showBoard')
@@ -762,21 +762,4 @@ export function mountMandats (host: KindHost): KindView {
 function renderCheck (el: HTMLElement, ok: boolean, text: string): void {
   el.dataset.state = ok ? 'ok' : 'problem'
   el.replaceChildren(h('span', { class: 'mandats-mark', 'aria-hidden': 'true' }, ok ? '✓' : '⚠'), ' ', text)
-}
-
-/** A small table (the matrix toggle), drawn like the icons of icons.ts. */
-function gridIcon (): SVGSVGElement {
-  return svg('svg', {
-    viewBox: '0 0 24 24',
-    width: 24,
-    height: 24,
-    fill: 'none',
-    stroke: 'currentColor',
-    'stroke-width': 2,
-    'stroke-linecap': 'round',
-    'stroke-linejoin': 'round',
-    'aria-hidden': 'true',
-    focusable: 'false',
-    class: 'icon'
-  }, svg('path', { d: 'M4 4h16v16H4z M4 10h16 M4 15h16 M10 4v16 M15 4v16' }))
 }
