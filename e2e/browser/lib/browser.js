@@ -14,6 +14,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { apiCall } from '../../lib/tenancy.js'
+import { waitFor } from '../../lib/util.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const ARTIFACTS = path.resolve(HERE, '../artifacts')
@@ -95,4 +96,40 @@ export async function notePosition (locator) {
   const m = transform.match(/translate\(([-\d.]+)px, ([-\d.]+)px\)/)
   if (!m) throw new Error(`unexpected note transform ${transform}`)
   return { x: Number(m[1]), y: Number(m[2]) }
+}
+
+/**
+ * A guest opens an invitation link, gives a display name and joins; resolves once the board is
+ * connected. `tap`: press "Rejoindre" with a touch tap (contexts with `hasTouch`).
+ */
+export async function joinAsGuest (page, url, name, { tap = false } = {}) {
+  await page.goto(url)
+  await page.getByLabel('Votre nom ou prénom').fill(name)
+  const join = page.getByRole('button', { name: 'Rejoindre' })
+  if (tap) await join.tap()
+  else await join.click()
+  await page.locator('.status-connection[data-state="connected"]').waitFor()
+}
+
+/**
+ * In the facilitator's agenda panel (`panel`, `#agenda-panel` open), adds phase number `index`
+ * with its title, optional minutes, the kinds of additions allowed (their checkbox labels:
+ * 'Notes', 'Groupes', 'Dessins, formes et images', 'Cadres') and whether it is silent.
+ */
+export async function definePhase (panel, index, title, minutes, allowed, silent = false) {
+  await panel.getByRole('button', { name: 'Ajouter une phase' }).click()
+  const row = panel.locator('.agenda-row').nth(index)
+  await row.waitFor()
+  await row.getByLabel('Titre').fill(title)
+  await row.getByLabel('Titre').press('Enter')
+  if (minutes) {
+    await row.getByLabel('Durée (min)').fill(String(minutes))
+    await row.getByLabel('Durée (min)').press('Tab')
+  }
+  for (const kind of ['Notes', 'Groupes', 'Dessins, formes et images', 'Cadres']) {
+    const box = row.getByRole('checkbox', { name: kind })
+    if ((await box.isChecked()) !== allowed.includes(kind)) await box.click()
+  }
+  if (silent) await row.getByRole('checkbox', { name: 'Écriture silencieuse' }).check()
+  await waitFor(async () => (await row.getByLabel('Titre').inputValue()) === title, { what: `the phase "${title}" saved` })
 }

@@ -16,7 +16,7 @@ import { e2eTest } from '../../lib/harness.js'
 import { sleep, waitFor } from '../../lib/util.js'
 import { audit } from '../lib/axe.js'
 import { addNote, visibleWorld, writeBoard, Y } from '../lib/boards.js'
-import { canvasPoint, launchBrowser, notePosition, participantPage, openBoard, shot } from '../lib/browser.js'
+import { canvasPoint, definePhase, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -166,24 +166,8 @@ e2eTest('a facilitator locks, runs an agenda with a shared timer and keeps versi
   await f.page.locator('[data-panel="agenda-panel"]').click()
   const panel = f.page.locator('#agenda-panel')
   await panel.getByRole('heading', { name: 'Déroulé' }).waitFor()
-  const definePhase = async (index, title, minutes, allowed) => {
-    await panel.getByRole('button', { name: 'Ajouter une phase' }).click()
-    const row = panel.locator('.agenda-row').nth(index)
-    await row.waitFor()
-    await row.getByLabel('Titre').fill(title)
-    await row.getByLabel('Titre').press('Enter')
-    if (minutes) {
-      await row.getByLabel('Durée (min)').fill(String(minutes))
-      await row.getByLabel('Durée (min)').press('Tab')
-    }
-    for (const kind of ['Notes', 'Groupes', 'Dessins, formes et images', 'Cadres']) {
-      const box = row.getByRole('checkbox', { name: kind })
-      if ((await box.isChecked()) !== allowed.includes(kind)) await box.click()
-    }
-    await waitFor(async () => (await row.getByLabel('Titre').inputValue()) === title, { what: `the phase "${title}" saved` })
-  }
-  await definePhase(0, 'Écriture silencieuse', 5, ['Notes'])
-  await definePhase(1, 'Regroupement', null, ['Notes', 'Groupes'])
+  await definePhase(panel, 0, 'Écriture silencieuse', 5, ['Notes'])
+  await definePhase(panel, 1, 'Regroupement', null, ['Notes', 'Groupes'])
   await shot(f.page, 'facilitation-tools-agenda')
   await panel.getByRole('button', { name: 'Commencer le déroulé' }).click()
 

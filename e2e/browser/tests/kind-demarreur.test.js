@@ -16,7 +16,7 @@ import { e2eTest } from '../../lib/harness.js'
 import { sleep, waitFor } from '../../lib/util.js'
 import { audit } from '../lib/axe.js'
 import { writeBoard } from '../lib/boards.js'
-import { launchBrowser, openBoard, participantPage, shot } from '../lib/browser.js'
+import { joinAsGuest, launchBrowser, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -107,10 +107,7 @@ e2eTest('démarreur bienveillant: questions only, notions clés triaged, the él
 
   // ---- the élu joins by invitation on a tablet: the simplified view ---------------------------
   const elu = await participantPage(launched, server, { name: 'elu', contextOptions: TABLET })
-  await elu.page.goto(invite.body.url)
-  await elu.page.getByLabel('Votre nom ou prénom').fill('Paul Lefèvre')
-  await elu.page.getByRole('button', { name: 'Rejoindre' }).tap()
-  await elu.page.locator('.status-connection[data-state="connected"]').waitFor()
+  await joinAsGuest(elu.page, invite.body.url, 'Paul Lefèvre', { tap: true })
   await noteAt(elu, Q1).waitFor()
   await waitFor(async () => (await elu.page.locator('.board-layout').getAttribute('class')).includes('demarreur-simple'), { what: 'the simplified view on the élu’s tablet' })
   const simpleToggle = elu.page.locator('[data-tool="demarreur-simple"]')

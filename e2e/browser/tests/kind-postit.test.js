@@ -14,7 +14,7 @@ import { e2eTest } from '../../lib/harness.js'
 import { sleep, waitFor } from '../../lib/util.js'
 import { audit } from '../lib/axe.js'
 import { addCluster, addNote, writeBoard } from '../lib/boards.js'
-import { canvasPoint, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
+import { canvasPoint, definePhase, joinAsGuest, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -64,10 +64,7 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   // Camille is a guest by invite, on a touch tablet.
   const invite = await org.api(server, 'POST', `/boards/${board}/invites`, { body: { role: 'editor', expires_in_secs: 3600 }, expect: 201 })
   const c = await participantPage(launched, server, { name: 'camille', contextOptions: TABLET })
-  await c.page.goto(invite.body.url)
-  await c.page.getByLabel('Votre nom ou prénom').fill('Camille')
-  await c.page.getByRole('button', { name: 'Rejoindre' }).tap()
-  await c.page.locator('.status-connection[data-state="connected"]').waitFor()
+  await joinAsGuest(c.page, invite.body.url, 'Camille', { tap: true })
   const everyone = [f, b, c]
 
   // Only the facilitator has the suggestions button (in the kind's toolbar group).
@@ -82,26 +79,9 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   await f.page.locator('[data-panel="agenda-panel"]').click()
   const agenda = f.page.locator('#agenda-panel')
   await agenda.getByRole('heading', { name: 'Déroulé' }).waitFor()
-  const definePhase = async (index, title, minutes, allowed, silent = false) => {
-    await agenda.getByRole('button', { name: 'Ajouter une phase' }).click()
-    const row = agenda.locator('.agenda-row').nth(index)
-    await row.waitFor()
-    await row.getByLabel('Titre').fill(title)
-    await row.getByLabel('Titre').press('Enter')
-    if (minutes) {
-      await row.getByLabel('Durée (min)').fill(String(minutes))
-      await row.getByLabel('Durée (min)').press('Tab')
-    }
-    for (const kind of ['Notes', 'Groupes', 'Dessins, formes et images', 'Cadres']) {
-      const box = row.getByRole('checkbox', { name: kind })
-      if ((await box.isChecked()) !== allowed.includes(kind)) await box.click()
-    }
-    if (silent) await row.getByRole('checkbox', { name: 'Écriture silencieuse' }).check()
-    await waitFor(async () => (await row.getByLabel('Titre').inputValue()) === title, { what: `the phase "${title}" saved` })
-  }
-  await definePhase(0, 'Écrire seul·e', 8, ['Notes'], true)
-  await definePhase(1, 'Regrouper', 10, ['Notes', 'Groupes'])
-  await definePhase(2, 'Voter', 5, [])
+  await definePhase(agenda, 0, 'Écrire seul·e', 8, ['Notes'], true)
+  await definePhase(agenda, 1, 'Regrouper', 10, ['Notes', 'Groupes'])
+  await definePhase(agenda, 2, 'Voter', 5, [])
   await shot(f.page, 'kind-postit-agenda')
   await agenda.getByRole('button', { name: 'Commencer le déroulé' }).click()
   for (const p of everyone) await p.page.locator('.facilitation-strip .phase-title', { hasText: 'Écrire seul·e' }).waitFor()

@@ -11,7 +11,7 @@ import { e2eTest } from '../../lib/harness.js'
 import { waitFor } from '../../lib/util.js'
 import { audit } from '../lib/axe.js'
 import { writeBoard } from '../lib/boards.js'
-import { launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
+import { joinAsGuest, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -88,10 +88,7 @@ e2eTest('radar du futur: signals land in their theme and horizon, comments, hidi
   await openBoard(b, server, board)
   const guest = await participantPage(launched, server, { name: 'guest', contextOptions: TABLET })
   const g = guest.page
-  await g.goto(invite.body.url)
-  await g.getByLabel('Votre nom ou prénom').fill('Inès')
-  await g.getByRole('button', { name: 'Rejoindre' }).tap()
-  await g.locator('.status-connection[data-state="connected"]').waitFor()
+  await joinAsGuest(g, invite.body.url, 'Inès', { tap: true })
   const everyone = [f, b, guest]
   const watcher = h.client(server, board, { token: fanny.token })
   await watcher.synced()

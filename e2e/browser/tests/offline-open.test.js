@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
 import { e2eTest } from '../../lib/harness.js'
 import { waitFor } from '../../lib/util.js'
-import { canvasPoint, launchBrowser, openBoard, participantPage, shot } from '../lib/browser.js'
+import { canvasPoint, joinAsGuest, launchBrowser, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -110,10 +110,7 @@ e2eTest('a guest\'s device keeps no record of the board', { timeout: 60_000 }, a
   const org = await h.tenancy(server)
   const invite = await org.api(server, 'POST', `/boards/${board}/invites`, { body: { role: 'editor', expires_in_secs: 3600 }, expect: 201 })
   const guest = await participantPage(launched, server, { name: 'guest' })
-  await guest.page.goto(invite.body.url)
-  await guest.page.getByLabel('Votre nom ou prénom').fill('Sam')
-  await guest.page.getByRole('button', { name: 'Rejoindre' }).click()
-  await guest.page.locator('.status-connection[data-state="connected"]').waitFor()
+  await joinAsGuest(guest.page, invite.body.url, 'Sam')
   await addNote(guest.page, 0, 0, 'Une idée')
   await guest.page.locator('.status-saved[data-state="saved"]').waitFor()
   assert.deepEqual(await guest.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('atelier.') && k !== 'atelier.lang' && k !== 'atelier.minimap')), [])

@@ -9,7 +9,7 @@ import { e2eTest } from '../../lib/harness.js'
 import { waitFor } from '../../lib/util.js'
 import { audit } from '../lib/axe.js'
 import { addNote, writeBoard } from '../lib/boards.js'
-import { canvasPoint, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
+import { canvasPoint, joinAsGuest, launchBrowser, notePosition, openBoard, participantPage, shot } from '../lib/browser.js'
 
 let launched
 before(async () => { launched = await launchBrowser() })
@@ -41,10 +41,7 @@ e2eTest('silent writing: each participant sees only their own notes until the fa
   // Camille is a guest, on a touch tablet.
   const invite = await org.api(server, 'POST', `/boards/${board}/invites`, { body: { role: 'editor', expires_in_secs: 3600 }, expect: 201 })
   const c = await participantPage(launched, server, { name: 'camille', contextOptions: TABLET })
-  await c.page.goto(invite.body.url)
-  await c.page.getByLabel('Votre nom ou prénom').fill('Camille')
-  await c.page.getByRole('button', { name: 'Rejoindre' }).tap()
-  await c.page.locator('.status-connection[data-state="connected"]').waitFor()
+  await joinAsGuest(c.page, invite.body.url, 'Camille', { tap: true })
 
   // Everyone is told; only the facilitator may reveal.
   for (const p of [b, c]) await p.page.locator('.silent-banner', { hasText: 'Écriture silencieuse : vos notes ne sont visibles que par vous' }).waitFor()
