@@ -4,9 +4,9 @@
 // their notes privately (the other does not receive them); the facilitator reveals them, asks
 // Atelier for clustering suggestions (board/suggestions.ts, docs/clustering.md), edits a title,
 // removes a note from a suggestion and accepts it (one cluster, the notes in a grid, one undo
-// step), rejects another, accepts a third by keyboard; then a dot vote with 3 dots each (a 4th
-// is refused), totals hidden while it is open and shown to everyone once it is closed.
-// A second test: the empty state, "Tout accepter" and the English panel.
+// step), takes a note out of the other and accepts it by keyboard; then a dot vote with 3 dots
+// each (a 4th is refused), totals hidden while it is open and shown to everyone once it is closed.
+// A second test: the empty state, "Tout accepter", rejecting, and the English panel.
 
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
@@ -41,7 +41,7 @@ const CAMILLE_NOTES = [
   'Location de vélos pour les jeunes'
 ]
 const FOOD = ['Des produits locaux à la cantine', 'Les producteurs locaux livrent la cantine du collège', 'Réduire le gaspillage à la cantine', 'Menus de la cantine avec des produits bio et locaux']
-const BIKES = ['Garer son vélo en sécurité à la gare', 'Vélos électriques en location à la gare', 'Location de vélos pour les jeunes']
+const BUSES = ['Plus de bus le soir pour rentrer du lycée', 'Des horaires de bus adaptés aux horaires de travail', 'Le bus scolaire passe trop tôt le matin', 'Un arrêt de bus près de la maison de santé']
 
 /** The world rectangle of an element positioned by translate() and sized by its style. */
 async function worldRect (locator) {
@@ -140,18 +140,18 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   const panel = f.page.locator('#suggestions-panel')
   await panel.getByRole('heading', { name: 'Suggérer des groupes' }).waitFor()
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true')
-  await waitFor(async () => (await panel.locator('.suggestion').count()) === 3, { what: 'three suggestions' })
-  await panel.locator('.suggest-status', { hasText: '3 propositions (13 notes lues). 1 note n’est dans aucune proposition.' }).waitFor()
+  await waitFor(async () => (await panel.locator('.suggestion').count()) === 2, { what: 'two suggestions' })
+  await panel.locator('.suggest-status', { hasText: '2 propositions (13 notes lues). 3 notes ne sont dans aucune proposition.' }).waitFor()
   assert.equal(await panel.getAttribute('aria-busy'), null)
   assert.equal(await panel.locator('.side-panel-body').getAttribute('aria-busy'), 'false')
   const food = panel.locator('.suggestion', { hasText: 'Les producteurs locaux livrent la cantine du collège' })
   const buses = panel.locator('.suggestion', { hasText: 'Le bus scolaire passe trop tôt le matin' })
-  const bikes = panel.locator('.suggestion', { hasText: 'Vélos électriques en location à la gare' })
   assert.equal(await food.getByLabel('Titre du groupe proposé').inputValue(), 'Cantine · locaux · producteurs')
   assert.equal(await buses.getByLabel('Titre du groupe proposé').inputValue(), 'Bus')
-  assert.equal(await bikes.getByLabel('Titre du groupe proposé').inputValue(), 'Vélo · gare · location')
   assert.equal(await food.locator('.suggestion-note').count(), 5)
-  assert.equal(await buses.locator('.suggestion-note').count(), 4)
+  // Grouped by meaning as well as by shared words: parking a bike at the station goes with the buses.
+  assert.equal(await buses.locator('.suggestion-note').count(), 5)
+  assert.equal(await buses.locator('.suggestion-note', { hasText: 'Garer son vélo en sécurité à la gare' }).count(), 1)
   assert.match(await food.locator('.suggestion-keywords').textContent(), /^Mots en commun : cantine, locaux, producteurs/)
   await shot(f.page, 'kind-postit-suggestions')
   const found = await audit(f.page)
@@ -162,7 +162,7 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   await food.getByRole('button', { name: 'Retirer « Un marché de producteurs le samedi » de cette proposition' }).click()
   assert.equal(await food.locator('.suggestion-note').count(), 4)
   await food.getByRole('button', { name: 'Accepter la proposition « Alimentation locale »' }).click()
-  await waitFor(async () => (await panel.locator('.suggestion').count()) === 2, { what: 'the accepted suggestion to leave the list' })
+  await waitFor(async () => (await panel.locator('.suggestion').count()) === 1, { what: 'the accepted suggestion to leave the list' })
   // Focus goes on to the next suggestion (keyboard users keep their place).
   assert.equal(await f.page.evaluate(() => document.activeElement?.classList.contains('suggestion-title')), true)
   const clusterOf = (p, title) => p.page.locator('.cluster', { has: p.page.locator('.cluster-title', { hasText: title }) })
@@ -195,21 +195,19 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   await waitFor(async () => (await clusterOf(c, 'Alimentation locale').locator('.cluster-count').textContent()) === '4 notes', { what: 'the cluster with its 4 notes again' })
   assert.deepEqual(await notePosition(b.page.locator('.note', { hasText: 'Des produits locaux à la cantine' })), before)
 
-  // The buses: rejected (nothing changes on the board).
-  await buses.getByRole('button', { name: 'Rejeter la proposition « Bus »' }).click()
-  await waitFor(async () => (await panel.locator('.suggestion').count()) === 1, { what: 'the rejected suggestion to go' })
-  assert.equal(await f.page.locator('.cluster').count(), 1)
-  // The bikes: accepted by keyboard (Enter in its title).
-  await bikes.getByLabel('Titre du groupe proposé').focus()
+  // The buses: the bike note taken out, then accepted by keyboard (Enter in its title).
+  await buses.getByRole('button', { name: 'Retirer « Garer son vélo en sécurité à la gare » de cette proposition' }).click()
+  await buses.getByLabel('Titre du groupe proposé').focus()
   await f.page.keyboard.press('Enter')
   await panel.locator('.suggest-status', { hasText: 'Toutes les propositions ont été traitées.' }).waitFor()
   for (const p of everyone) {
-    await waitFor(async () => (await clusterOf(p, 'Vélo · gare · location').count()) === 1 &&
-      (await clusterOf(p, 'Vélo · gare · location').locator('.cluster-count').textContent()) === '3 notes', { what: `${p.name}: the bikes cluster` })
+    await waitFor(async () => (await clusterOf(p, 'Bus').count()) === 1 &&
+      (await clusterOf(p, 'Bus').locator('.cluster-count').textContent()) === '4 notes', { what: `${p.name}: the bus cluster` })
   }
-  const bikeArea = await worldRect(clusterOf(c, 'Vélo · gare · location'))
-  for (const text of BIKES) assert.ok(inside(await worldRect(c.page.locator('.note', { hasText: text })), bikeArea), `« ${text} » in the bikes cluster`)
-  assert.ok(!inside(bikeArea, area) && !inside(area, bikeArea), 'the two clusters are apart')
+  const busArea = await worldRect(clusterOf(c, 'Bus'))
+  for (const text of BUSES) assert.ok(inside(await worldRect(c.page.locator('.note', { hasText: text })), busArea), `« ${text} » in the bus cluster`)
+  assert.ok(!inside(await worldRect(c.page.locator('.note', { hasText: 'Garer son vélo' })), busArea), 'the removed note stays out')
+  assert.ok(!inside(busArea, area) && !inside(area, busArea), 'the two clusters are apart')
   await shot(c.page, 'kind-postit-clusters-tablet')
   await f.page.locator('#suggestions-panel .side-panel-close').click()
   await waitFor(async () => await panel.isHidden(), { what: 'the panel to close' })
@@ -237,10 +235,10 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   await c.page.getByRole('button', { name: 'Tout afficher' }).tap()
   await sleep(500)
 
-  // Bruno: two dots on local food at the canteen, one on electric bikes; a fourth is refused.
+  // Bruno: two dots on local food at the canteen, one on the early school bus; a fourth is refused.
   await note(b, 'Des produits locaux à la cantine').getByRole('button', { name: 'Ajouter un point' }).click()
   await note(b, 'Des produits locaux à la cantine').getByRole('button', { name: 'Ajouter un point' }).click()
-  await note(b, 'Vélos électriques').getByRole('button', { name: 'Ajouter un point' }).click()
+  await note(b, 'Le bus scolaire').getByRole('button', { name: 'Ajouter un point' }).click()
   await waitFor(async () => (await remaining(b)) === '0 point restant sur 3', { what: 'Bruno to have no dot left' })
   const fourth = note(b, 'Location de vélos').getByRole('button', { name: 'Ajouter un point' })
   await fourth.click({ force: true })
@@ -272,11 +270,11 @@ e2eTest('a post-it workshop: silent writing, reveal, clustering suggestions, dot
   await f.page.keyboard.press('Escape')
   for (const p of everyone) {
     await waitFor(async () => (await total(p, 'Des produits locaux à la cantine')) === 4 &&
-      (await total(p, 'Menus de la cantine')) === 1 && (await total(p, 'Vélos électriques')) === 1, { what: `${p.name}: the results` })
+      (await total(p, 'Menus de la cantine')) === 1 && (await total(p, 'Le bus scolaire')) === 1, { what: `${p.name}: the results` })
     assert.equal(await total(p, 'Location de vélos'), 0, 'the refused dots were not placed')
     assert.equal(await total(p, 'Garer son vélo'), 0)
     await waitFor(async () => (await clusterOf(p, 'Alimentation locale').locator('.cluster-votes').textContent()) === '5', { what: `${p.name}: 5 dots on local food` })
-    await waitFor(async () => (await clusterOf(p, 'Vélo · gare · location').locator('.cluster-votes').textContent()) === '1', { what: `${p.name}: 1 dot on bikes` })
+    await waitFor(async () => (await clusterOf(p, 'Bus').locator('.cluster-votes').textContent()) === '1', { what: `${p.name}: 1 dot on buses` })
     assert.equal(await p.page.getByRole('button', { name: 'Ajouter un point' }).count(), 0, `${p.name}: no voting once closed`)
   }
   await f.page.getByRole('button', { name: 'Tout afficher' }).click()
@@ -352,6 +350,14 @@ e2eTest('clustering suggestions: too few notes, "Tout accepter" in one undo step
   await panel.getByRole('button', { name: 'Relancer la suggestion' }).click()
   await waitFor(async () => (await panel.locator('.suggestion-note-where:visible').count()) > 0, { what: 'notes said to be in a cluster' })
   assert.match(await panel.locator('.suggestion-note-where:visible').first().textContent(), /^déjà dans « .+ »$/)
+  // Rejecting a suggestion only dismisses it: the board does not change.
+  const offered = await panel.locator('.suggestion').count()
+  assert.ok(offered >= 2, `two suggestions or more, not ${offered}`)
+  const first = panel.locator('.suggestion').first()
+  const title = await first.getByLabel('Titre du groupe proposé').inputValue()
+  await first.getByRole('button', { name: `Rejeter la proposition « ${title} »` }).click()
+  await waitFor(async () => (await panel.locator('.suggestion').count()) === offered - 1, { what: 'the rejected suggestion to go' })
+  assert.equal(await f.page.locator('.cluster').count(), 3)
 
   // In English.
   await f.page.getByRole('button', { name: 'English' }).click()

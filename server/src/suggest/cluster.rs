@@ -17,6 +17,7 @@
 //! the algorithm needs to terminate), then to the smallest index.
 
 /// A symmetric matrix without its diagonal, stored as its upper triangle, row by row.
+#[derive(Clone)]
 pub(crate) struct Condensed {
     n: usize,
     data: Vec<f32>,

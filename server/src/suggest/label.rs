@@ -57,7 +57,7 @@ pub(crate) fn label(corpus: &Corpus, members: &[usize]) -> (String, Vec<String>)
 }
 
 /// First letter in upper case: « mobilité · transports » → « Mobilité · transports ».
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
