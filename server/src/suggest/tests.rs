@@ -934,7 +934,10 @@ fn big_board(n: usize) -> Vec<Note> {
 #[test]
 #[ignore = "timing: run in release with --nocapture"]
 fn timing() {
-    for n in [2_000, MAX_NOTES] {
+    let start = std::time::Instant::now();
+    assert!(vectors::french().is_some());
+    println!("word vectors: table parsed in {:.0} ms", start.elapsed().as_secs_f64() * 1000.0);
+    for n in [100, 2_000, MAX_NOTES] {
         let board = big_board(n);
         let start = std::time::Instant::now();
         let out = suggest(&board, &Options { max_clusters: MAX_CLUSTERS, ..Options::default() }).unwrap();
@@ -945,5 +948,8 @@ fn timing() {
             out.clusters.len(),
             out.unclustered.len()
         );
+        let start = std::time::Instant::now();
+        suggest_with(&board, &Options { max_clusters: MAX_CLUSTERS, ..Options::default() }, TUNING).unwrap();
+        println!("  shared words only: {:.0} ms", start.elapsed().as_secs_f64() * 1000.0);
     }
 }

@@ -269,17 +269,27 @@ impl Meanings {
             for j in i + 1..n {
                 let (ai, bi) = self.scale[i];
                 let (aj, bj) = self.scale[j];
-                let meaning = if ai > 0.0 && aj > 0.0 {
-                    self.dense[i].iter().zip(&self.dense[j]).map(|(x, y)| x * y).sum::<f32>()
-                } else {
-                    0.0
-                };
+                let meaning = if ai > 0.0 && aj > 0.0 { dot(&self.dense[i], &self.dense[j]) } else { 0.0 };
                 let words = shared.get(i, j);
                 shared.set(i, j, ai * aj * meaning + bi * bj * words);
             }
         }
         shared
     }
+}
+
+/// The dot product of two dense vectors, in eight lanes the compiler can keep in SIMD
+/// registers (a plain sum of products must be added in order, one at a time).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 fn normalise_all(vectors: &mut [Vec<f32>]) {
