@@ -168,6 +168,28 @@ fn votes<T: ReadTxn>(map: &MapRef, txn: &T) -> f64 {
     }
 }
 
+/// The first update of a new board of `kind`: the shared containers its UI would otherwise
+/// create on first open. Created once, here, so that two facilitators opening a new board at
+/// the same time do not each create their own (a map key set twice keeps one value: the rows
+/// added to the other container would be lost). Fabrique des mandats: `matrix.rows`,
+/// `matrix.cols` (arrays) and `matrix.cells` (a map), docs/board-schema.md. `None` for kinds
+/// that need nothing.
+pub fn first_state(kind: crate::tenancy::BoardKind) -> Option<Vec<u8>> {
+    use yrs::{ArrayPrelim, MapPrelim};
+    match kind {
+        crate::tenancy::BoardKind::Mandats => {
+            let doc = Doc::new();
+            let matrix = doc.get_or_insert_map("matrix");
+            let mut txn = doc.transact_mut();
+            matrix.insert(&mut txn, "rows", ArrayPrelim::default());
+            matrix.insert(&mut txn, "cols", ArrayPrelim::default());
+            matrix.insert(&mut txn, "cells", MapPrelim::default());
+            Some(txn.encode_update_v1())
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

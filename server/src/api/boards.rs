@@ -59,7 +59,11 @@ async fn create_board(
             created_at: now_ms(),
             archived_at: None,
         };
-        app.db.create_board(&board, &caller.principal_id()).await.map_err(ApiError::store)?;
+        let first_update = crate::boarddoc::first_state(board.kind);
+        app.db
+            .create_board(&board, &caller.principal_id(), first_update.as_deref())
+            .await
+            .map_err(ApiError::store)?;
         board
     };
     audit(

@@ -90,7 +90,14 @@ pub trait Directory: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn remove_member(&self, project_id: &str, user_id: &str) -> Result<bool, StoreError>;
 
-    async fn create_board(&self, board: &Board, created_by: &str) -> Result<(), StoreError>;
+    /// Creates `board`; `first_update`, when given, is stored as its document's first update
+    /// in the same transaction (the containers a board kind needs from the start).
+    async fn create_board(
+        &self,
+        board: &Board,
+        created_by: &str,
+        first_update: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
     async fn board(&self, board_id: &str) -> Result<Option<Board>, StoreError>;
     /// A board and, when `user_id` is given, that user's membership role in its project, in
     /// one query (what every WebSocket upgrade and board request needs).
@@ -485,7 +492,13 @@ macro_rules! impl_directory {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn create_board(&self, b: &Board, created_by: &str) -> Result<(), StoreError> {
+            async fn create_board(
+                &self,
+                b: &Board,
+                created_by: &str,
+                first_update: Option<&[u8]>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO board (id, tenant_id, project_id, title, kind, created_by, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -497,8 +510,22 @@ macro_rules! impl_directory {
                 .bind(b.kind.as_str())
                 .bind(created_by)
                 .bind(b.created_at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                if let Some(update) = first_update {
+                    sqlx::query("INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, 1)")
+                        .bind(&b.id)
+                        .bind($crate::store::MAIN_DOC)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES ($1, $2, 1, $3)")
+                        .bind(&b.id)
+                        .bind($crate::store::MAIN_DOC)
+                        .bind(update)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 

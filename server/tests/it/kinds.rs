@@ -170,3 +170,57 @@ async fn the_sqlite_kind_migration_keeps_every_board_and_what_references_it() {
         .is_err());
     conn.close().await.unwrap();
 }
+
+/// A new fabrique des mandats board starts with its matrix containers (`boarddoc::first_state`):
+/// two facilitators who open it at once and each add a row both keep their row. Were the
+/// containers created by each client, one `matrix.rows` would replace the other and its row
+/// would be lost.
+#[tokio::test]
+async fn a_mandats_board_starts_with_its_matrix_so_concurrent_first_rows_both_stay() {
+    use yrs::updates::encoder::Encode;
+    use yrs::{Array, ArrayRef, MapPrelim, MapRef, ReadTxn, Transact};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let fx = Fixture::new(&server).await;
+    let (status, board) = http(
+        fx.addr(),
+        "POST",
+        &format!("/api/v1/projects/{}/boards", fx.project),
+        Some(&fx.admin),
+        Some(serde_json::json!({"title": "Fabrique des mandats", "kind": "mandats"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{board}");
+    let id = board["id"].as_str().unwrap().to_owned();
+    let ada = TestClient::connect(&fx.url_for(&id, "ada").await).await;
+    let bob = TestClient::connect(&fx.url_for(&id, "bob").await).await;
+    ada.wait_synced().await;
+    bob.wait_synced().await;
+    let rows = |c: &TestClient| -> Option<ArrayRef> {
+        let matrix: MapRef = c.doc.get_or_insert_map("matrix");
+        let txn = c.doc.transact();
+        match yrs::Map::get(&matrix, &txn, "rows") {
+            Some(yrs::Out::YArray(a)) => Some(a),
+            _ => None,
+        }
+    };
+    for (client, name) in [(&ada, "Ada"), (&bob, "Bob")] {
+        let rows = rows(client).expect("matrix.rows is there on first sync");
+        let update = {
+            let mut txn = client.doc.transact_mut();
+            let row = rows.push_back(&mut txn, MapPrelim::default());
+            yrs::Map::insert(&row, &mut txn, "label", name);
+            txn.encode_update_v1()
+        };
+        client.send_raw(yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(update)).encode_v1());
+    }
+    for client in [&ada, &bob] {
+        client.wait_until("both rows", |c| rows(c).is_some_and(|r| r.len(&c.doc.transact()) == 2)).await;
+    }
+    // Other kinds start empty.
+    let postit = fx.new_board().await;
+    let reader = TestClient::connect(&fx.url_for(&postit, "ada").await).await;
+    reader.wait_synced().await;
+    assert_eq!(reader.doc.transact().root_refs().count(), 0);
+    server.stop().await;
+}
