@@ -390,7 +390,7 @@ async fn moderation_and_triage_are_for_facilitators() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn comments_are_appended_in_ones_own_name() {
+async fn comments_are_added_and_removed_in_ones_own_name() {
     let mut w = Workshop::open("radar").await;
     add_note(&w.fac, "signal", &[]);
     w.settle().await;
@@ -438,4 +438,14 @@ async fn comments_are_appended_in_ones_own_name() {
     w.reverted().await;
     w.settle().await;
     assert_eq!(comment_texts(&w.fac), vec!["Source ?", "Vu dans la presse locale"]);
+    // Deleting one's own is allowed.
+    edit(&w.par, |txn| {
+        let notes = txn.get_or_insert_map("notes");
+        let Some(Out::YMap(note)) = notes.get(txn, "signal") else { panic!() };
+        let Some(Out::YArray(list)) = note.get(txn, "comments") else { panic!() };
+        list.remove(txn, 1);
+    });
+    w.settle().await;
+    w.nothing_reverted();
+    assert_eq!(comment_texts(&w.fac), vec!["Source ?"]);
 }

@@ -1,7 +1,7 @@
 // The facilitation rules with stock Yjs clients (y-websocket 3.1.0): a participant's change to a
 // locked note or to the board settings is reverted by the server for everyone, the author
 // included, and the author keeps editing; a facilitator's changes pass. Dot votes, stars and
-// comments are keyed by participant id: a participant changes only their own, and dots only
+// comments are keyed by participant id: a participant changes (and removes) only their own, and dots only
 // while a vote is open and within the budget.
 
 import assert from 'node:assert/strict'
@@ -196,7 +196,7 @@ e2eTest('stars and comments are a participant\'s own; hiding is for facilitators
   const attempts = [
     [/only star for yourself/, () => subMap(par, 'q', 'stars').delete(other)],
     [/in your own name/, () => noteOf(par, 'q').get('comments').push([{ id: 'k2', by: other, text: 'Faux', at: 2 }])],
-    [/removed by facilitators/, () => noteOf(par, 'q').get('comments').delete(0, 1)],
+    [/only remove your own comments/, () => noteOf(par, 'q').get('comments').delete(0, 1)],
     [/hidden and shown by facilitators/, () => noteOf(par, 'q').set('hidden', true)]
   ]
   for (const [reason, attempt] of attempts) {
@@ -214,5 +214,11 @@ e2eTest('stars and comments are a participant\'s own; hiding is for facilitators
   assert.deepEqual(s.notes.q.stars, { [other]: true, [me]: true })
   assert.deepEqual(s.notes.q.comments.map((c) => c.by), [other, me])
   assert.equal(s.notes.q.hidden, undefined)
+  // One's own comment may be taken back.
+  const deniedBefore = par.deniedCount
+  noteOf(par, 'q').get('comments').delete(1, 1)
+  const after = await waitConverged([fac, par], { what: 'own comment removed', extra: (snap) => snap.notes.q?.comments?.length === 1 })
+  assert.deepEqual(after.notes.q.comments.map((c) => c.by), [other])
+  assert.equal(par.deniedCount, deniedBefore, 'not refused')
   assert.equal(par.deniedCount, 4)
 })

@@ -81,18 +81,30 @@ function commentsOf (note: NoteMap): Y.Array<unknown> {
   return made
 }
 
+/** Who may remove which comment, and how (facilitators any, participants their own). */
+interface CommentActions { canRemove: (c: Comment) => boolean, remove: (c: Comment) => void }
+
 /** Shows the comments of a signal in its list (the title counts them). */
-function fillComments (comments: Comment[], title: HTMLElement, list: HTMLElement, none: HTMLElement): void {
+function fillComments (comments: Comment[], title: HTMLElement, list: HTMLElement, none: HTMLElement, actions: CommentActions): void {
   title.textContent = t('radar.commentsTitle', { n: comments.length })
   none.hidden = comments.length > 0
   list.hidden = comments.length === 0
-  const shown = list.childElementCount
-  // Comments are only appended: add the new ones (a merge may reorder: then rebuild).
-  if (shown > comments.length) clear(list)
+  // Comments are mostly appended: keep the items shown while they are the first ones, add the
+  // new ones; after a removal or a merge, rebuild.
+  const shown = [...list.children].map((li) => (li as HTMLElement).dataset.id)
+  if (shown.length > comments.length || shown.some((id, i) => id !== comments[i].id)) clear(list)
   for (const c of comments.slice(list.childElementCount)) {
-    list.append(h('li', { class: 'radar-comment' },
-      h('span', { class: 'radar-comment-by' }, c.name || t('radar.someone')),
-      h('span', { class: 'radar-comment-text' }, c.text)))
+    const name = c.name || t('radar.someone')
+    const li = h('li', { class: 'radar-comment' },
+      h('span', { class: 'radar-comment-by' }, name),
+      h('span', { class: 'radar-comment-text' }, c.text))
+    li.dataset.id = c.id
+    if (actions.canRemove(c)) {
+      const remove = h('button', { type: 'button', class: 'secondary danger radar-comment-remove', 'aria-label': t('radar.commentRemoveLabel', { name }) }, t('radar.commentRemove'))
+      remove.addEventListener('click', () => actions.remove(c))
+      li.append(remove)
+    }
+    list.append(li)
   }
 }
 
@@ -296,6 +308,24 @@ export function mountRadar (host: KindHost): KindView {
     return true
   }
 
+  /** Removes a comment (one's own, or any for facilitators: the server checks the same). */
+  const removeComment = (id: string, c: Comment): void => {
+    const note = notesMap.get(id)
+    if (!isNote(note) || !ctx.canEdit()) return
+    const arr = note.get(SIGNAL.comments)
+    if (!(arr instanceof Y.Array)) return
+    const at = arr.toArray().findIndex((e) => !!e && typeof e === 'object' && (e as Record<string, unknown>).id === c.id)
+    if (at < 0) return
+    doc.transact(() => { arr.delete(at, 1) }, LOCAL)
+    announce(t('radar.commentRemoved'))
+    // The panel is rebuilt: the focus goes on to the comment field.
+    requestAnimationFrame(() => panel.body.querySelector<HTMLElement>('.radar-comment-form textarea')?.focus())
+  }
+  const commentActions = (id: string): CommentActions => ({
+    canRemove: (c) => ctx.canEdit() && (ctx.facilitator() || c.by === ctx.participantId),
+    remove: (c) => removeComment(id, c)
+  })
+
   const setHidden = (id: string, hidden: boolean): void => {
     const note = notesMap.get(id)
     if (!isNote(note) || !ctx.facilitator()) return
@@ -482,7 +512,7 @@ export function mountRadar (host: KindHost): KindView {
     const list = h('ol', { class: 'radar-comments' })
     const commentsTitle = h('h3', { class: 'radar-comments-title' })
     const noComments = h('p', { class: 'hint radar-no-comments' }, t('radar.noComments'))
-    fillComments(comments, commentsTitle, list, noComments)
+    fillComments(comments, commentsTitle, list, noComments, commentActions(id))
     const commentBox = h('textarea', { rows: 2, maxlength: MAX_COMMENT }) as HTMLTextAreaElement
     const commentForm = h('form', { class: 'radar-comment-form' },
       field(h('label', {}, t('radar.commentLabel')), commentBox),
@@ -555,7 +585,7 @@ export function mountRadar (host: KindHost): KindView {
       const note = notesMap.get(id)
       if (!isNote(note)) return
       const d = readNote(id, note)
-      key = JSON.stringify(['one', id, d.text, d.votes, note.get(SIGNAL.source), note.get(SIGNAL.date), note.get(SIGNAL.confidence), note.get(SIGNAL.slot), note.get(SIGNAL.hidden), readComments(note).length, host.voting.open, config, ctx.canEdit(), ctx.facilitator()])
+      key = JSON.stringify(['one', id, d.text, d.votes, note.get(SIGNAL.source), note.get(SIGNAL.date), note.get(SIGNAL.confidence), note.get(SIGNAL.slot), note.get(SIGNAL.hidden), readComments(note).map((c) => c.id), host.voting.open, config, ctx.canEdit(), ctx.facilitator()])
       build = () => detailsView(id, note)
     } else if (selected.length === 2 && ctx.facilitator()) {
       key = JSON.stringify(['merge', ...selected, ...selected.map((id) => host.notes.get(id)?.text)])
@@ -593,8 +623,8 @@ export function mountRadar (host: KindHost): KindView {
     const list = el?.querySelector<HTMLElement>('.radar-comments')
     const title = el?.querySelector<HTMLElement>('.radar-comments-title')
     const none = el?.querySelector<HTMLElement>('.radar-no-comments')
-    if (!isNote(note) || !list || !title || !none) return
-    fillComments(readComments(note), title, list, none)
+    if (!isNote(note) || !list || !title || !none || shown.id === null) return
+    fillComments(readComments(note), title, list, none, commentActions(shown.id))
   }
   cleanups.push(ctx.selection.onChange(() => panelRender()))
   cleanups.push(host.voting.onChange(() => panelRender()))

@@ -1,7 +1,7 @@
 // Radar du futur (kinds/radar.ts): a facilitator and two participants, one a guest who joined by
 // invitation on a 768×1024 touch tablet. Signals posted with the "Ajouter un signal" form land in
 // the chosen theme and horizon (their `slot`, read back by a stock Yjs client), a drag moves a
-// signal to another cell and its slot follows, a comment reaches the others, the facilitator hides
+// signal to another cell and its slot follows, a comment reaches the others (and its author may take it back), the facilitator hides
 // a signal (gone for participants: canvas and outline; dimmed with "Rétablir" for the facilitator)
 // and brings it back, limits the posts per minute, and merges two signals into one.
 
@@ -183,6 +183,21 @@ e2eTest('radar du futur: signals land in their theme and horizon, comments, hidi
   await f.page.locator('.world .note', { hasText: 'tiers-lieux' }).locator('.radar-badge', { hasText: '3 commentaires' }).waitFor()
   const comments = tiers.get('comments').toArray()
   assert.deepEqual(comments.map((c) => c.by), [guestId, guestId, String(bruno.id)])
+  // Bruno takes his own comment back (Inès's have no "Supprimer" for him; she has one on each of
+  // hers), then writes it again.
+  const bComments = b.page.locator('.radar-details .radar-comments')
+  assert.equal(await bComments.locator('.radar-comment-remove').count(), 1)
+  assert.equal(await details.locator('.radar-comments .radar-comment-remove').count(), 2)
+  await bComments.locator('.radar-comment', { hasText: 'Saumur' }).getByRole('button', { name: /^Supprimer le commentaire de / }).click()
+  await details.getByRole('heading', { name: 'Commentaires (2)' }).waitFor()
+  assert.equal(await details.locator('.radar-comment', { hasText: 'Saumur' }).count(), 0)
+  await waitFor(async () => await bBox.evaluate((el) => el === document.activeElement), { what: 'the focus on Bruno’s comment box' })
+  assert.deepEqual(tiers.get('comments').toArray().map((c) => c.by), [guestId, guestId])
+  await bBox.fill('Et une à Saumur')
+  await b.page.locator('.radar-details').getByRole('button', { name: 'Commenter' }).click()
+  await details.getByRole('heading', { name: 'Commentaires (3)' }).waitFor()
+  await waitFor(() => tiers.get('comments').length === 3, { what: 'the comment again' })
+  assert.deepEqual(tiers.get('comments').toArray().map((c) => c.by), [guestId, guestId, String(bruno.id)])
 
   // ---- the facilitator hides Inès's signal, then restores it -----------------------------------------
   const fBus = f.page.locator('.world .note', { hasText: 'hydrogène' })

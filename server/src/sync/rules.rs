@@ -29,8 +29,10 @@
 //!   a map held is indexed before each transaction ([`Keyed`]).
 //! - `hidden` (any item) and a cluster's `status` are set, changed and cleared by facilitators
 //!   only; an item added already hidden, or a cluster added with a status, is reverted.
-//! - Comments (a note's `comments`, `Y.Array` of `{id, by, text, at}`): participants only
-//!   insert entries, each by their own id; removing entries is for facilitators.
+//! - Comments (a note's `comments`, `Y.Array` of `{id, by, text, at}`): participants insert
+//!   entries each by their own id, and remove their own only (the whole array too, while it
+//!   held theirs alone); removing others' comments is for facilitators. Who wrote a removed
+//!   entry comes from the index kept before the transaction ([`Keyed`]).
 
 use yrs::types::{Change, EntryChange, Event, PathSegment};
 use yrs::{Any, Array, ArrayRef, Map, MapRef, Out, ReadTxn, TransactionMut};
@@ -61,7 +63,7 @@ pub const OTHERS_STARS: &str = "reverted: you may only star for yourself";
 pub const HIDDEN_FOR_FACILITATORS: &str = "reverted: items are hidden and shown by facilitators only";
 pub const STATUS_FOR_FACILITATORS: &str = "reverted: a cluster's status is set by facilitators only";
 pub const COMMENT_AUTHOR: &str = "reverted: a comment may only be added in your own name";
-pub const COMMENT_REMOVED: &str = "reverted: comments are removed by facilitators only";
+pub const COMMENT_REMOVED: &str = "reverted: you may only remove your own comments";
 
 /// Item keys the rules look at (docs/board-schema.md).
 pub const HIDDEN: &str = "hidden";
@@ -186,6 +188,8 @@ pub fn track_locks(root: &str, txn: &TransactionMut, events: &yrs::types::Events
 pub struct Keyed {
     votes: std::collections::HashMap<String, std::collections::HashMap<String, f64>>,
     stars: std::collections::HashMap<String, Vec<String>>,
+    /// Per note: its comments as `(id, by)`, in order.
+    comments: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 impl Keyed {
@@ -229,7 +233,14 @@ impl Keyed {
     fn refresh<T: ReadTxn>(&mut self, txn: &T, notes: &MapRef, id: &str) {
         self.votes.remove(id);
         self.stars.remove(id);
+        self.comments.remove(id);
         let Some(Out::YMap(note)) = notes.get(txn, id) else { return };
+        if let Some(Out::YArray(comments)) = note.get(txn, COMMENTS) {
+            let held = comment_authors(txn, &comments);
+            if !held.is_empty() {
+                self.comments.insert(id.to_owned(), held);
+            }
+        }
         if let Some(Out::YMap(votes)) = note.get(txn, VOTES) {
             let held: std::collections::HashMap<String, f64> =
                 votes.iter(txn).map(|(who, v)| (who.to_owned(), dots(&v).unwrap_or(0.0))).collect();
@@ -347,7 +358,7 @@ pub fn check(
                         }
                     }
                     (2, Event::Array(e)) if root == "notes" && field == Some(COMMENTS) => {
-                        check_comments_change(participant, txn, e)
+                        check_comments_change(participant, id, txn, e, keyed)
                     }
                     // Below a vote, star or comment (a client nesting shared types there).
                     (_, _) if root == "notes" && path.len() > 2 => match field {
@@ -477,14 +488,21 @@ fn check_item_keys(
                     EntryChange::Removed(_) => {}
                 }
             }
-            COMMENTS if root == "notes" => match change {
-                EntryChange::Inserted(comments) => {
-                    if !own_comments(participant, txn, comments) {
-                        return Err(COMMENT_AUTHOR);
+            COMMENTS if root == "notes" => {
+                if let EntryChange::Updated(..) | EntryChange::Removed(_) = change {
+                    if keyed.comments.get(id).is_some_and(|old| old.iter().any(|(_, by)| by != participant)) {
+                        return Err(COMMENT_REMOVED);
                     }
                 }
-                _ => return Err(COMMENT_REMOVED),
-            },
+                match change {
+                    EntryChange::Inserted(comments) | EntryChange::Updated(_, comments) => {
+                        if !own_comments(participant, txn, comments) {
+                            return Err(COMMENT_AUTHOR);
+                        }
+                    }
+                    EntryChange::Removed(_) => {}
+                }
+            }
             _ => {}
         }
     }
@@ -516,15 +534,20 @@ fn check_votes_change(
     Ok(())
 }
 
-/// Changes inside an existing `comments` array: insertions in one's own name only.
+/// Changes inside an existing `comments` array of note `id`: insertions in one's own name,
+/// removals of one's own comments. A removed entry is no longer readable here: the entries
+/// before the transaction (`keyed`) that are no longer in the array are the removed ones.
 fn check_comments_change(
     participant: &str,
+    id: &str,
     txn: &TransactionMut,
     e: &yrs::types::array::ArrayEvent,
+    keyed: &Keyed,
 ) -> Result<(), &'static str> {
+    let mut removed = false;
     for change in e.delta(txn) {
         match change {
-            Change::Removed(_) => return Err(COMMENT_REMOVED),
+            Change::Removed(_) => removed = true,
             Change::Added(entries) => {
                 if !entries.iter().all(|c| own_comment(participant, c)) {
                     return Err(COMMENT_AUTHOR);
@@ -533,7 +556,36 @@ fn check_comments_change(
             Change::Retain(_) => {}
         }
     }
+    if removed {
+        let mut now = comment_authors(txn, e.target());
+        for (comment, by) in keyed.comments.get(id).into_iter().flatten() {
+            match now.iter().position(|(c, b)| c == comment && b == by) {
+                Some(at) => {
+                    now.swap_remove(at);
+                }
+                None if by == participant => {}
+                None => return Err(COMMENT_REMOVED),
+            }
+        }
+    }
     Ok(())
+}
+
+/// The `(id, by)` of each entry of a comments array, in order (empty strings when missing).
+fn comment_authors<T: ReadTxn>(txn: &T, comments: &ArrayRef) -> Vec<(String, String)> {
+    comments
+        .iter(txn)
+        .map(|c| match c {
+            Out::Any(Any::Map(m)) => {
+                let text = |k: &str| match m.get(k) {
+                    Some(Any::String(s)) => s.to_string(),
+                    _ => String::new(),
+                };
+                (text("id"), text("by"))
+            }
+            _ => (String::new(), String::new()),
+        })
+        .collect()
 }
 
 /// A number of dots: a whole number of at least 1.
@@ -1436,7 +1488,7 @@ mod tests {
     }
 
     #[test]
-    fn comments_are_appended_in_ones_own_name_and_never_removed() {
+    fn comments_are_added_and_removed_in_ones_own_name() {
         let mut b = Board::new();
         b.edit(FACILITATOR, |d, txn| add_note(d, txn, "r1", "Vélos en libre-service", false));
         b.edit(FACILITATOR, |d, txn| add_note(d, txn, "r2", "Tiers-lieux", false));
@@ -1459,14 +1511,23 @@ mod tests {
         refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |_d, txn| {
             comments_of(txn, "r2").push_back(txn, comment("k5", "fanny", "Au nom d'un autre"));
         });
+        // r1 holds k1 (paul), k3 (paul), k2 (fanny).
         refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |_d, txn| {
             comments_of(txn, "r1").remove(txn, 2);
         });
         refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |_d, txn| {
+            comments_of(txn, "r1").remove_range(txn, 1, 2);
+        });
+        // One's own comment is taken back.
+        allowed(&mut b, PARTICIPANT, |_d, txn| {
             comments_of(txn, "r1").remove(txn, 0);
         });
+        // The whole array goes only while it holds one's own comments alone.
         refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |d, txn| {
             note(d, txn, "r1").insert(txn, COMMENTS, yrs::ArrayPrelim::from(Vec::<Any>::new()));
+        });
+        refused(&mut b, PARTICIPANT, COMMENT_REMOVED, |d, txn| {
+            note(d, txn, "r1").remove(txn, COMMENTS);
         });
         refused(&mut b, PARTICIPANT, COMMENT_AUTHOR, |d, txn| {
             add_note(d, txn, "r3", "Copie", false);
@@ -1476,15 +1537,18 @@ mod tests {
             add_note(d, txn, "r4", "Mon signal", false);
             comments_of(txn, "r4").push_back(txn, comment("k7", "paul", "Vu hier"));
         });
+        allowed(&mut b, PARTICIPANT, |d, txn| {
+            note(d, txn, "r4").remove(txn, COMMENTS);
+        });
         // Facilitators moderate.
         allowed(&mut b, FACILITATOR, |_d, txn| {
-            comments_of(txn, "r1").remove(txn, 0);
+            comments_of(txn, "r1").remove(txn, 1);
         });
         let s = b.converged();
         let by: Vec<_> =
             s["notes"]["r1"]["comments"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
-        assert_eq!(by, vec![serde_json::json!("k3"), serde_json::json!("k2")]);
+        assert_eq!(by, vec![serde_json::json!("k3")]);
         assert!(s["notes"].get("r3").is_none());
-        assert_eq!(s["notes"]["r4"]["comments"][0]["by"], "paul");
+        assert!(s["notes"]["r4"].get("comments").is_none());
     }
 }
