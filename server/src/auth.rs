@@ -15,9 +15,9 @@ use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::store::directory::{Directory, SessionOwner};
+use crate::store::directory::{Directory, Session, SessionOwner};
 use crate::store::StoreError;
-use crate::tenancy::Caller;
+use crate::tenancy::{Board, Caller, ProjectRole};
 
 /// How long a login session lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -76,17 +76,41 @@ pub fn decoy_hash() -> &'static str {
 /// Resolves a bearer token to its caller, if the session is live (and, for a guest, if the
 /// invite is still usable).
 pub async fn authenticate(dir: &dyn Directory, token: &str, now: i64) -> Result<Option<Caller>, StoreError> {
-    if token.is_empty() || token.len() > 200 {
+    if !plausible_token(token) {
         return Ok(None);
     }
-    let Some(session) = dir.session(&token_hash(token), now).await? else { return Ok(None) };
-    Ok(match session.owner {
+    Ok(dir.session(&token_hash(token), now).await?.and_then(caller_of))
+}
+
+/// [`authenticate`] and the board `board_id` (if it exists, with the caller's membership role
+/// in its project) in one store query: what every WebSocket upgrade needs.
+pub async fn authenticate_for_board(
+    dir: &dyn Directory,
+    token: &str,
+    board_id: &str,
+    now: i64,
+) -> Result<Option<(Caller, Option<(Board, Option<ProjectRole>)>)>, StoreError> {
+    if !plausible_token(token) {
+        return Ok(None);
+    }
+    let Some((session, board)) = dir.session_and_board(&token_hash(token), board_id, now).await? else {
+        return Ok(None);
+    };
+    Ok(caller_of(session).map(|caller| (caller, board)))
+}
+
+fn plausible_token(token: &str) -> bool {
+    !token.is_empty() && token.len() <= 200
+}
+
+fn caller_of(session: Session) -> Option<Caller> {
+    match session.owner {
         SessionOwner::User(user) => Some(Caller::User(user)),
         SessionOwner::Guest { guest, tenant_id, invite_usable: true } => {
             Some(Caller::Guest { guest, tenant_id })
         }
         SessionOwner::Guest { invite_usable: false, .. } => None,
-    })
+    }
 }
 
 /// Counts events per key in fixed windows; memory is bounded by pruning expired windows.

@@ -177,11 +177,14 @@ fn upgrade_accept_key(headers: &HeaderMap) -> Option<String> {
 /// the board does not exist *for this caller* (other tenants' boards look nonexistent).
 async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Authorised, ApiError> {
     let now = crate::auth::now_ms();
-    let caller = crate::auth::authenticate(app.db.as_ref(), token, now)
+    let (caller, board) = crate::auth::authenticate_for_board(app.db.as_ref(), token, board_id, now)
         .await
         .map_err(ApiError::store)?
         .ok_or_else(ApiError::unauthenticated)?;
-    let (board, _, role) = crate::api::board_role(app, &caller, board_id).await?;
+    // Other tenants' boards, and boards the caller may not open, look nonexistent.
+    let (board, member) = board.ok_or_else(|| ApiError::not_found("board"))?;
+    let role =
+        crate::tenancy::board_access(&caller, &board, member).ok_or_else(|| ApiError::not_found("board"))?;
     if let Caller::Guest { guest, .. } = &caller {
         if !app.guest_joins.take(&guest.id) {
             return Err(ApiError::too_many("too many connections from this guest, try again in a minute"));

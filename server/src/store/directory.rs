@@ -69,6 +69,15 @@ pub trait Directory: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The live (unexpired, unrevoked) session of a token hash.
     async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError>;
+    /// The live session of `token_hash` and, in the same query, board `board_id` (if it exists)
+    /// with the session user's membership role in its project: what a WebSocket upgrade needs,
+    /// in one round trip instead of two ([`Directory::session`], then [`Directory::board_for`]).
+    async fn session_and_board(
+        &self,
+        token_hash: &str,
+        board_id: &str,
+        now: i64,
+    ) -> Result<Option<(Session, Option<(Board, Option<ProjectRole>)>)>, StoreError>;
     /// Returns whether a live session was revoked.
     async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
     /// Revokes every session of a user; returns how many.
@@ -140,6 +149,78 @@ pub(crate) fn conflict(e: sqlx::Error, what: &'static str) -> StoreError {
 
 pub(crate) const USER_COLUMNS: &str = "id, tenant_id, email, display_name, tenant_role, created_at";
 pub(crate) const BOARD_COLUMNS: &str = "id, tenant_id, project_id, title, kind, created_at, archived_at";
+
+/// A session's columns (`session_from` reads them), its tables and its condition on the token
+/// hash (`$1`) and the time (`$2`): shared by [`Directory::session`] and
+/// [`Directory::session_and_board`].
+pub(crate) const SESSION_COLUMNS: &str = "s.tenant_id, s.user_id, s.guest_id, s.expires_at,
+     u.email, u.display_name AS user_name, u.tenant_role, u.created_at AS user_created,
+     g.board_id, g.invite_id, g.display_name AS guest_name,
+     i.role AS invite_role, i.revoked_at AS invite_revoked, i.expires_at AS invite_expires";
+pub(crate) const SESSION_FROM_JOINS: &str = "FROM session s
+     LEFT JOIN app_user u ON u.id = s.user_id AND u.disabled_at IS NULL
+     LEFT JOIN guest g ON g.id = s.guest_id
+     LEFT JOIN invite i ON i.id = g.invite_id";
+pub(crate) const SESSION_WHERE: &str =
+    "WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
+
+/// The board of a row whose board columns are prefixed `b_` (absent: `b_id` is null), with the
+/// `member_role` column.
+pub(crate) fn prefixed_board_from(
+    row: &impl Columns,
+) -> Result<Option<(Board, Option<ProjectRole>)>, StoreError> {
+    let Some(id) = row.opt_text("b_id")? else { return Ok(None) };
+    let board = Board {
+        id,
+        tenant_id: row.text("b_tenant_id")?,
+        project_id: row.text("b_project_id")?,
+        title: row.text("b_title")?,
+        kind: parse(&row.text("b_kind")?, BoardKind::parse)?,
+        created_at: row.int("b_created_at")?,
+        archived_at: row.opt_int("b_archived_at")?,
+    };
+    let role = match row.opt_text("member_role")? {
+        Some(role) => Some(parse(&role, ProjectRole::parse)?),
+        None => None,
+    };
+    Ok(Some((board, role)))
+}
+
+/// A session from a row of [`SESSION_COLUMNS`]; `None` when its user was disabled.
+pub(crate) fn session_from(row: &impl Columns, now: i64) -> Result<Option<Session>, StoreError> {
+    let tenant_id = row.text("tenant_id")?;
+    let expires_at = row.int("expires_at")?;
+    let owner = match (row.opt_text("user_id")?, row.opt_text("guest_id")?) {
+        (Some(id), _) => {
+            let Some(email) = row.opt_text("email")? else { return Ok(None) };
+            SessionOwner::User(User {
+                id,
+                tenant_id,
+                email,
+                display_name: row.text("user_name")?,
+                tenant_role: parse(&row.text("tenant_role")?, TenantRole::parse)?,
+                created_at: row.int("user_created")?,
+            })
+        }
+        (None, Some(id)) => {
+            let revoked = row.opt_int("invite_revoked")?;
+            let invite_expires = row.int("invite_expires")?;
+            SessionOwner::Guest {
+                guest: Guest {
+                    id,
+                    board_id: row.text("board_id")?,
+                    invite_id: row.text("invite_id")?,
+                    display_name: row.text("guest_name")?,
+                    role: parse(&row.text("invite_role")?, GuestRole::parse)?,
+                },
+                tenant_id,
+                invite_usable: revoked.is_none() && invite_expires > now,
+            }
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Session { owner, expires_at }))
+}
 pub(crate) const INVITE_COLUMNS: &str = "id, board_id, role, created_by, created_at, expires_at, revoked_at";
 
 /// A result row of either backend, read by column name: the decoding bounds the row mappers
@@ -319,56 +400,48 @@ macro_rules! impl_directory {
             }
 
             async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT s.tenant_id, s.user_id, s.guest_id, s.expires_at,
-                            u.email, u.display_name AS user_name, u.tenant_role, u.created_at AS user_created,
-                            g.board_id, g.invite_id, g.display_name AS guest_name,
-                            i.role AS invite_role, i.revoked_at AS invite_revoked, i.expires_at AS invite_expires
-                     FROM session s
-                     LEFT JOIN app_user u ON u.id = s.user_id AND u.disabled_at IS NULL
-                     LEFT JOIN guest g ON g.id = s.guest_id
-                     LEFT JOIN invite i ON i.id = g.invite_id
-                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
-                )
+                let row = sqlx::query(&format!(
+                    "SELECT {} {} {}",
+                    $crate::store::directory::SESSION_COLUMNS,
+                    $crate::store::directory::SESSION_FROM_JOINS,
+                    $crate::store::directory::SESSION_WHERE
+                ))
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                $crate::store::directory::session_from(&row, now)
+            }
+
+            async fn session_and_board(
+                &self,
+                token_hash: &str,
+                board_id: &str,
+                now: i64,
+            ) -> Result<Option<(Session, Option<(Board, Option<ProjectRole>)>)>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {},
+                            b.id AS b_id, b.tenant_id AS b_tenant_id, b.project_id AS b_project_id,
+                            b.title AS b_title, b.kind AS b_kind, b.created_at AS b_created_at,
+                            b.archived_at AS b_archived_at, m.role AS member_role
+                     {}
+                     LEFT JOIN board b ON b.id = $3
+                     LEFT JOIN project_member m ON m.project_id = b.project_id AND m.user_id = s.user_id
+                     {}",
+                    $crate::store::directory::SESSION_COLUMNS,
+                    $crate::store::directory::SESSION_FROM_JOINS,
+                    $crate::store::directory::SESSION_WHERE
+                ))
                 .bind(token_hash)
                 .bind(now)
+                .bind(board_id)
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                let tenant_id: String = row.try_get("tenant_id")?;
-                let expires_at: i64 = row.try_get("expires_at")?;
-                let user_id: Option<String> = row.try_get("user_id")?;
-                let guest_id: Option<String> = row.try_get("guest_id")?;
-                let owner = match (user_id, guest_id) {
-                    (Some(id), _) => {
-                        let Some(email) = row.try_get::<Option<String>, _>("email")? else { return Ok(None) };
-                        SessionOwner::User(User {
-                            id,
-                            tenant_id,
-                            email,
-                            display_name: row.try_get("user_name")?,
-                            tenant_role: parse(&row.try_get::<String, _>("tenant_role")?, TenantRole::parse)?,
-                            created_at: row.try_get("user_created")?,
-                        })
-                    }
-                    (None, Some(id)) => {
-                        let revoked: Option<i64> = row.try_get("invite_revoked")?;
-                        let invite_expires: i64 = row.try_get("invite_expires")?;
-                        SessionOwner::Guest {
-                            guest: Guest {
-                                id,
-                                board_id: row.try_get("board_id")?,
-                                invite_id: row.try_get("invite_id")?,
-                                display_name: row.try_get("guest_name")?,
-                                role: parse(&row.try_get::<String, _>("invite_role")?, GuestRole::parse)?,
-                            },
-                            tenant_id,
-                            invite_usable: revoked.is_none() && invite_expires > now,
-                        }
-                    }
-                    (None, None) => return Ok(None),
-                };
-                Ok(Some(Session { owner, expires_at }))
+                let Some(session) = $crate::store::directory::session_from(&row, now)? else { return Ok(None) };
+                let board = $crate::store::directory::prefixed_board_from(&row)?;
+                Ok(Some((session, board)))
             }
 
             async fn revoke_session(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {

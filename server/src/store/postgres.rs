@@ -8,12 +8,10 @@ use sqlx::{PgPool, Row};
 
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
-    Session, SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+    Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
-use crate::tenancy::{
-    AuditEntry, Board, Guest, GuestRole, Invite, Member, Project, ProjectRole, Tenant, TenantRole, User,
-};
+use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectRole, Tenant, User};
 
 /// How long to wait for a pooled connection before reporting the database unreachable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -10,12 +10,10 @@ use sqlx::{Row, SqlitePool};
 
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
-    Session, SessionOwner, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
+    Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
 use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
-use crate::tenancy::{
-    AuditEntry, Board, Guest, GuestRole, Invite, Member, Project, ProjectRole, Tenant, TenantRole, User,
-};
+use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectRole, Tenant, User};
 
 /// How long a statement waits for a lock held by another connection or process (an operator
 /// command run while the server runs) before failing.
