@@ -33,36 +33,35 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn load(&self, key: &DocKey) -> Result<StoredDoc, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // One snapshot of the database for the three reads (see the SQLite backend).
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-        let snapshot =
-            sqlx::query("SELECT upto_seq, data FROM doc_snapshot WHERE board_id = $1 AND doc = $2")
-                .bind(&*key.board)
-                .bind(&*key.doc)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| Snapshot { upto_seq: row.get(0), data: row.get(1) });
-        let after = snapshot.as_ref().map_or(0, |s| s.upto_seq);
-        let log = sqlx::query(
-            "SELECT seq, data FROM doc_update WHERE board_id = $1 AND doc = $2 AND seq > $3 ORDER BY seq",
+        // One statement, so one snapshot of the database for the three reads (a statement
+        // sees the database as of its start, CTE included) and one round trip instead of a
+        // transaction of six: the snapshot (part 0), the updates after it in order (part 1),
+        // the board's client owners (part 2).
+        let rows = sqlx::query(
+            "WITH snap AS (SELECT upto_seq, data FROM doc_snapshot WHERE board_id = $1 AND doc = $2)
+             SELECT 0 AS part, upto_seq AS n, data, NULL::text AS principal FROM snap
+             UNION ALL
+             SELECT 1, u.seq, u.data, NULL FROM doc_update u
+              WHERE u.board_id = $1 AND u.doc = $2 AND u.seq > COALESCE((SELECT upto_seq FROM snap), 0)
+             UNION ALL
+             SELECT 2, c.client_id, NULL, c.principal FROM board_client c WHERE c.board_id = $1
+             ORDER BY part, n",
         )
         .bind(&*key.board)
         .bind(&*key.doc)
-        .bind(after)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|row| (row.get::<i64, _>(0), row.get::<Vec<u8>, _>(1)))
-        .collect();
-        let owners = sqlx::query("SELECT client_id, principal FROM board_client WHERE board_id = $1")
-            .bind(&*key.board)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|row| (row.get::<i64, _>(0) as u64, row.get::<String, _>(1)))
-            .collect();
-        tx.commit().await?;
+        .fetch_all(&self.pool)
+        .await?;
+        let mut snapshot = None;
+        let mut log = Vec::new();
+        let mut owners = Vec::new();
+        for row in rows {
+            let n: i64 = row.get(1);
+            match row.get::<i32, _>(0) {
+                0 => snapshot = Some(Snapshot { upto_seq: n, data: row.get(2) }),
+                1 => log.push((n, row.get::<Vec<u8>, _>(2))),
+                _ => owners.push((n as u64, row.get::<String, _>(3))),
+            }
+        }
         Ok(StoredDoc { snapshot, log, owners })
     }
 
