@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SERVER_BIN=$ROOT/target/release/atelier
+SERVER_BIN=${ATELIER_SERVER_BIN:-$ROOT/target/release/atelier}  # another build to compare: ATELIER_SERVER_BIN
 GEN=$ROOT/target/release/atelier-client
 Y_SWEET=${Y_SWEET:-$(command -v y-sweet || echo /opt/y-sweet/bin/y-sweet)}
 PORT=${BENCH_PORT:-18080}
