@@ -37,7 +37,7 @@ export interface BoardVersion { id: string, label: string, created_by: string, c
 export interface Revealed { authors: number, notes: number, refused: number }
 export interface Me { kind: 'user' | 'guest', user: UserInfo | null, guest: GuestInfo | null }
 /** One proposed group (POST /boards/{id}/suggestions/clusters; docs/clustering.md). */
-export interface ClusterSuggestion { title: string, keywords: string[], note_ids: string[], cohesion: number }
+export interface ClusterSuggestion { title: string, keywords: string[], keywords_shared: boolean, note_ids: string[], cohesion: number }
 export interface ClusterSuggestions { notes_considered: number, clusters: ClusterSuggestion[], unclustered: string[] }
 /** A template of the organisation (GET /templates): a board's format without its session. */
 export interface Template {

@@ -47,6 +47,8 @@ interface Proposal {
   suggested: string
   title: string
   keywords: string[]
+  /** The keywords are words the notes share (else: the group's most central word). */
+  shared: boolean
   noteIds: string[]
 }
 
@@ -148,6 +150,7 @@ export class ClusterSuggestionsPanel {
         suggested: c.title,
         title: c.title,
         keywords: c.keywords,
+        shared: c.keywords_shared !== false,
         noteIds: c.note_ids.filter((id) => this.notes.get(id) !== null)
       })).filter((p) => p.noteIds.length > 0)
       this.loading = false
@@ -217,7 +220,7 @@ export class ClusterSuggestionsPanel {
     reject.addEventListener('click', () => this.reject(p))
     append(li,
       h('div', { class: 'field' }, h('label', { for: inputId }, t('suggest.titleLabel')), input),
-      p.keywords.length > 0 ? h('p', { class: 'hint suggestion-keywords' }, t('suggest.keywords', { words: p.keywords.join(', ') })) : null,
+      p.keywords.length > 0 ? h('p', { class: 'hint suggestion-keywords' }, t(p.shared ? 'suggest.keywords' : 'suggest.central', { words: p.keywords.join(', ') })) : null,
       notes,
       h('p', { class: 'hint suggestion-empty', hidden: p.noteIds.length > 0 }, t('suggest.emptySuggestion')),
       h('div', { class: 'suggestion-actions' }, accept, reject))

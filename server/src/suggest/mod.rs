@@ -104,8 +104,13 @@ impl Default for Options {
 pub struct Suggestion {
     /// Up to three keywords joined by « · », the first capitalised: « Cantine · producteurs ».
     pub title: String,
-    /// Up to five words the notes share, best first, as most often written (with accents).
+    /// Up to five words the notes share, best first, as most often written (with accents); or,
+    /// when they share none (`keywords_shared` false), the group's most central word.
     pub keywords: Vec<String>,
+    /// Whether `keywords` are words at least two of the notes share (true), or the one word
+    /// closest in meaning to the whole group, whose notes share no word (false: grouped by
+    /// meaning, on French boards).
+    pub keywords_shared: bool,
     /// The notes of the group, the most typical first (closest to the group's centre).
     pub note_ids: Vec<String>,
     /// Average similarity between two notes of the group, from 0 (nothing in common) to 1
@@ -219,6 +224,7 @@ fn name_by_meaning(
         if let Some(word) = meanings.central_word(&members) {
             cluster.title = label::capitalize(word);
             cluster.keywords = vec![word.to_owned()];
+            cluster.keywords_shared = false;
         }
     }
     out
@@ -329,6 +335,7 @@ pub(crate) fn group_and_name(
             }
             Suggestion {
                 title,
+                keywords_shared: !keywords.is_empty(),
                 keywords,
                 note_ids: group.members.iter().map(|&i| notes[i].id.clone()).collect(),
                 cohesion: group.cohesion,
