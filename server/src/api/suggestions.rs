@@ -2,10 +2,17 @@
 //! from its committed state and proposes named groups (server/src/suggest, docs/clustering.md).
 //! Facilitators only: it reads every note of the board at once. Nothing is written: the
 //! facilitator accepts, edits or rejects each suggestion in the board itself.
+//!
+//! A suggestion is CPU work (about a second and 100 MB at the cap of 5,000 notes): at most
+//! [`AT_ONCE`] run at a time, server-wide; a request that cannot start within [`WAIT`] gets a
+//! 429, so no facilitator can take the server's cores or memory by asking many times at once.
+
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,6 +22,20 @@ use crate::http::{ApiError, AppState};
 use crate::store::DocKey;
 use crate::suggest::{self, Options, SuggestError, Suggestions};
 use crate::tenancy::ProjectRole;
+
+/// Suggestions computed at the same time, server-wide.
+const AT_ONCE: usize = 2;
+/// How long a request waits for its turn before a 429.
+const WAIT: Duration = Duration::from_secs(20);
+static RUNNING: Semaphore = Semaphore::const_new(AT_ONCE);
+
+/// A turn to compute, or a 429 when none frees up within `wait`.
+async fn turn(slots: &Semaphore, wait: Duration) -> Result<SemaphorePermit<'_>, ApiError> {
+    match tokio::time::timeout(wait, slots.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(ApiError::too_many("other suggestions are being computed, try again in a moment")),
+    }
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(suggest_clusters))
@@ -42,7 +63,8 @@ pub struct SuggestResponse {
 /// Proposes named groups of the board's notes by textual similarity (facilitators and owners).
 #[utoipa::path(post, path = "/boards/{board_id}/suggestions/clusters", tag = "boards",
     request_body = SuggestRequest,
-    responses((status = 200, body = SuggestResponse), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 200, body = SuggestResponse), (status = 400), (status = 403), (status = 404),
+        (status = 429, description = "other suggestions are being computed: try again")))]
 async fn suggest_clusters(
     State(app): State<AppState>,
     Authed(caller): Authed,
@@ -54,7 +76,9 @@ async fn suggest_clusters(
     let options = req.options.unwrap_or_default();
     let state = app.rooms.snapshot(&DocKey::main(board.id.as_str())).await.map_err(ApiError::store)?;
     let include_clustered = req.include_clustered;
+    let permit = turn(&RUNNING, WAIT).await?;
     let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let read = crate::boarddoc::read(&state).map_err(|e| {
             tracing::error!(error = %e, "stored board does not read");
             ApiError::internal()
@@ -80,4 +104,22 @@ async fn suggest_clusters(
     .map_err(|_| ApiError::internal())??;
     let (notes_considered, suggestions) = result;
     Ok(Json(SuggestResponse { notes_considered, suggestions }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_waits_its_turn_then_gets_a_429() {
+        static SLOTS: Semaphore = Semaphore::const_new(1);
+        let first = turn(&SLOTS, Duration::from_millis(10)).await.expect("a free slot");
+        let refused = turn(&SLOTS, Duration::from_millis(50)).await.expect_err("no slot");
+        assert_eq!(refused.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        // A turn that frees up while a request waits goes to it.
+        let waiting = tokio::spawn(turn(&SLOTS, Duration::from_secs(5)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(first);
+        assert!(waiting.await.unwrap().is_ok());
+    }
 }
