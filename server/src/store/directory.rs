@@ -586,17 +586,7 @@ macro_rules! impl_directory {
                 .execute(&mut *tx)
                 .await?;
                 if let Some(update) = first_update {
-                    sqlx::query("INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, 1)")
-                        .bind(&b.id)
-                        .bind($crate::store::MAIN_DOC)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES ($1, $2, 1, $3)")
-                        .bind(&b.id)
-                        .bind($crate::store::MAIN_DOC)
-                        .bind(update)
-                        .execute(&mut *tx)
-                        .await?;
+                    $crate::store::insert_first_update!(tx, &b.id, update);
                 }
                 tx.commit().await?;
                 Ok(())

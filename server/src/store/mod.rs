@@ -7,6 +7,26 @@
 //! Documents are keyed by board *and* document name so a board can later hold several documents
 //! (e.g. per-author private notes); today every board has one, [`MAIN_DOC`].
 
+/// Inside a backend's transaction `$tx`: stores `$data` as the first update of board `$board`'s
+/// main document (a new board made from a template, or with its kind's first state). Both
+/// backends write it the same way; a macro because the transaction types differ.
+macro_rules! insert_first_update {
+    ($tx:expr, $board:expr, $data:expr) => {{
+        sqlx::query("INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, 1)")
+            .bind($board)
+            .bind($crate::store::MAIN_DOC)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES ($1, $2, 1, $3)")
+            .bind($board)
+            .bind($crate::store::MAIN_DOC)
+            .bind($data)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use insert_first_update;
+
 mod compactor;
 pub mod directory;
 pub mod images;

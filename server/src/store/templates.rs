@@ -232,17 +232,7 @@ macro_rules! impl_templates {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query("INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, 1)")
-                    .bind(&b.id)
-                    .bind($crate::store::MAIN_DOC)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES ($1, $2, 1, $3)")
-                    .bind(&b.id)
-                    .bind($crate::store::MAIN_DOC)
-                    .bind(state)
-                    .execute(&mut *tx)
-                    .await?;
+                $crate::store::insert_first_update!(tx, &b.id, state);
                 tx.commit().await?;
                 Ok(())
             }
