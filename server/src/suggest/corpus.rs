@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::cluster::Condensed;
-use super::text::{self, Lexicon, Spellings, Stemmers, Tokens, Word};
+use super::text::{self, Lang, Lexicon, Spellings, Stemmers, Tokens, Word};
 use super::LanguageHint;
 
 /// A sparse vector: (term id, weight), sorted by term id.
@@ -41,6 +41,11 @@ pub(crate) struct Corpus {
     pub(crate) vectors: Vec<Vector>,
     /// Per note: the ids of every term it uses, shared or not, sorted.
     pub(crate) term_sets: Vec<Vec<u32>>,
+    /// Per note: its content words in order, as read (lowercase, accents from the board:
+    /// `text::Spellings`), before stemming; what the word vectors look up.
+    pub(crate) spelled: Vec<Vec<String>>,
+    /// Per note: the language it was analysed in.
+    pub(crate) langs: Vec<Lang>,
 }
 
 impl Corpus {
@@ -97,7 +102,9 @@ impl Corpus {
             })
             .collect();
         let term_sets = counts.iter().map(|note| note.keys().copied().collect()).collect();
-        Self { terms, vectors, term_sets }
+        let spelled =
+            words.iter().map(|note| note.iter().map(|w| spellings.read(w).to_owned()).collect()).collect();
+        Self { terms, vectors, term_sets, spelled, langs }
     }
 
     /// The cosine similarity of every pair of notes. Accumulated term by term over the notes

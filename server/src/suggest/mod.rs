@@ -148,8 +148,7 @@ pub enum SuggestError {
 pub fn suggest(notes: &[Note], options: &Options) -> Result<Suggestions, SuggestError> {
     check(notes, options)?;
     let corpus = analyse(notes, options);
-    let texts: Vec<&str> = notes.iter().map(|n| truncate(&n.text, MAX_NOTE_CHARS)).collect();
-    match vectors::french().and_then(|table| vectors::meanings(&texts, options.language, table)) {
+    match vectors::french().and_then(|table| vectors::meanings(&corpus, options.language, table)) {
         Some(meanings) => {
             let meanings = meanings.with_words(&corpus.vectors, RELATIVE.words);
             Ok(by_meaning(notes, options, &corpus, &meanings, RELATIVE).0)
@@ -166,9 +165,9 @@ fn by_shared_words(notes: &[Note], options: &Options, corpus: &Corpus, tuning: T
 /// How a French board's word-vector similarities are cut into groups. The join threshold is
 /// relative to the board: the `quantile` of its pairwise similarities (notes join while they
 /// are about as alike as the closest 1 % of pairs). A board's closest pairs sit just above the
-/// level where no group of the minimum size forms at all, so when fewer than `min_placed` of
-/// the notes with a vector end up in a group, the threshold is lowered by `step`, at most
-/// `max_steps` times. Chosen on the first two French test boards, then checked on the third
+/// level where no group of the minimum size forms at all, so while fewer than `min_placed` of
+/// the notes with a vector end up in a group, the threshold is lowered by `step`, down to
+/// `floor`. Chosen on the first two French test boards, then checked on the third
 /// (docs/clustering.md).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Relative {

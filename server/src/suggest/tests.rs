@@ -518,9 +518,8 @@ fn sweep_vectors() {
     let table = vectors::french().expect("table");
     for (name, (notes, themes)) in [("fr", french()), ("bourg", bourg()), ("vallee", vallee())] {
         let options = Options { max_clusters: 100, ..Options::default() };
-        let texts: Vec<&str> = notes.iter().map(|n| n.text.as_str()).collect();
         let corpus = analyse(&notes, &options);
-        let meanings = vectors::meanings(&texts, options.language, table).expect("French");
+        let meanings = vectors::meanings(&corpus, options.language, table).expect("French");
         let sim = meanings.similarities(corpus.similarities());
         let mut all: Vec<f32> = Vec::new();
         for i in 0..notes.len() {
@@ -543,7 +542,7 @@ fn sweep_vectors() {
         let out = suggest_with(&notes, &options, TUNING).unwrap();
         print_quality_line(name, "shared words", &notes, &themes, &out);
         for words in [0.0, 0.25, 0.5, 1.0, 2.0] {
-            let meanings = vectors::meanings(&texts, options.language, table)
+            let meanings = vectors::meanings(&corpus, options.language, table)
                 .expect("French")
                 .with_words(&corpus.vectors, words);
             for quantile in [0.98, 0.985, 0.99, 0.995] {

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::cluster::Condensed;
-use super::corpus::Vector;
-use super::text::{self, Lang, Lexicon, Spellings, Tokens, Word};
+use super::corpus::{Corpus, Vector};
+use super::text::Lang;
 use super::LanguageHint;
 
 /// The table, as built by `scripts/build-word-vectors.py`.
@@ -123,30 +123,21 @@ pub(crate) struct Meanings {
 }
 
 /// How a board's notes are compared: `None` when word vectors do not apply (an English board,
-/// or `language: "en"`), and shared words are used instead.
-pub(crate) fn meanings(texts: &[&str], hint: LanguageHint, table: &'static WordVectors) -> Option<Meanings> {
-    let lexicon = Lexicon::new();
-    let tokens: Vec<Tokens> = texts.iter().map(|t| text::tokenize(t)).collect();
-    let langs = text::languages(&tokens, hint, &lexicon);
-    let french = langs.iter().filter(|l| **l == Lang::French).count();
-    if hint == LanguageHint::En || (french as f32) < FRENCH_SHARE * langs.len() as f32 {
+/// or `language: "en"`), and shared words are used instead. Reads the words `corpus` found.
+pub(crate) fn meanings(corpus: &Corpus, hint: LanguageHint, table: &'static WordVectors) -> Option<Meanings> {
+    let french = corpus.langs.iter().filter(|l| **l == Lang::French).count();
+    if hint == LanguageHint::En || (french as f32) < FRENCH_SHARE * corpus.langs.len() as f32 {
         return None;
     }
-    let words: Vec<Vec<Word>> =
-        tokens.iter().zip(&langs).map(|(t, lang)| text::content_words(t, *lang, &lexicon)).collect();
-    let spellings = Spellings::new(words.iter().flatten());
 
     // Each note's known words with their counts; document frequency over the board.
     let mut df: HashMap<&str, u32> = HashMap::new();
-    let counts: Vec<Vec<(&str, u32)>> = words
+    let counts: Vec<Vec<(&str, u32)>> = corpus
+        .spelled
         .iter()
         .map(|note| {
             let mut c: Vec<(&str, u32)> = Vec::new();
-            for w in note {
-                let spelling = spellings.read(w);
-                if !table.contains(spelling) {
-                    continue;
-                }
+            for spelling in note.iter().map(String::as_str).filter(|s| table.contains(s)) {
                 match c.iter_mut().find(|(s, _)| *s == spelling) {
                     Some((_, n)) => *n += 1,
                     None => c.push((spelling, 1)),
@@ -159,7 +150,7 @@ pub(crate) fn meanings(texts: &[&str], hint: LanguageHint, table: &'static WordV
         })
         .collect();
 
-    let n = texts.len() as f32;
+    let n = corpus.spelled.len() as f32;
     let mut dense: Vec<Vec<f32>> = counts
         .iter()
         .map(|note| {
