@@ -41,6 +41,24 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
+/// Connections the kernel completes and queues while the server is busy accepting others. A
+/// join storm (a room of 150 opening one link at once, a public evening) connects faster than
+/// the accept loop drains: with the 128 that `TcpListener::bind` asks for, the kernel dropped
+/// the SYNs beyond it and those clients waited for TCP's 1 s retransmission (docs/benchmarks.md).
+/// Linux caps it at `net.core.somaxconn` (4096 by default).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the server's listening socket, with [`LISTEN_BACKLOG`] and `SO_REUSEADDR` (a restart
+/// does not wait for the old connections' TIME_WAIT).
+pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket =
+        if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves on `listener` until `shutdown` is cancelled, then shuts down gracefully: stop
 /// accepting, let every room finish its round (everything shown to a client is already
 /// committed), close sockets with 1001, close the store; all bounded by the configured deadline.
@@ -102,4 +120,32 @@ pub async fn run(
     store.close().await;
     info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// A burst of connections larger than the old backlog is queued by the kernel while nothing
+    /// accepts: none of them waits for a SYN retransmission (1 s), which is what a join storm's
+    /// slowest clients did.
+    #[tokio::test]
+    async fn listener_queues_a_burst_of_connections() {
+        let listener = super::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let burst = 400;
+        let connects = (0..burst).map(|_| {
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_millis(700), tokio::net::TcpStream::connect(addr)).await
+            })
+        });
+        let mut connected = Vec::new();
+        for connect in connects.collect::<Vec<_>>() {
+            if let Ok(Ok(stream)) = connect.await.unwrap() {
+                connected.push(stream);
+            }
+        }
+        assert_eq!(connected.len(), burst, "connections dropped by a full accept queue");
+        drop(listener);
+    }
 }

@@ -93,7 +93,7 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn serve(config: atelier::ServeConfig) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = atelier::listen(config.listen)?;
     let addr = listener.local_addr()?;
     // The first line on stdout, for scripts and tests that listen on port 0.
     println!("listening on http://{addr}");
