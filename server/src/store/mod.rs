@@ -122,6 +122,79 @@ pub struct Append {
     pub versions: Vec<NewVersion>,
 }
 
+/// How a group commit lays its batches out in the log: each document's head row is bumped once
+/// by everything the commit adds to it, then every batch takes its place after the previous
+/// one of the same document, in the order the batches were queued. Both backends write a commit
+/// as one statement per table (heads, updates, owners) instead of two per batch: on SQLite each
+/// statement is a round trip to sqlx's worker thread (two thread switches), on PostgreSQL a
+/// network round trip.
+pub(crate) struct AppendPlan<'a> {
+    /// Every document once, with the number of updates this commit adds to it, sorted by key:
+    /// concurrent commits (several nodes on PostgreSQL) lock head rows in the same order.
+    pub docs: Vec<(&'a str, &'a str, i64)>,
+}
+
+impl<'a> AppendPlan<'a> {
+    pub fn new(batches: &'a [Append]) -> Self {
+        let mut docs: Vec<(&str, &str, i64)> = Vec::with_capacity(batches.len());
+        for batch in batches {
+            docs.push((&batch.key.board, &batch.key.doc, batch.updates.len() as i64));
+        }
+        docs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        docs.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                kept.2 += later.2;
+            }
+            same
+        });
+        Self { docs }
+    }
+
+    /// Each batch's head (the sequence number of its last update, or the document's head when
+    /// it has none), in batch order, given every document's head after the commit as the
+    /// database returned it: `(board, doc, head)` rows in any order.
+    pub fn batch_heads(
+        &self,
+        batches: &[Append],
+        after: impl IntoIterator<Item = (String, String, i64)>,
+    ) -> Result<Vec<i64>, StoreError> {
+        // The head each document had before the commit, in `docs` order.
+        let mut next: Vec<Option<i64>> = vec![None; self.docs.len()];
+        for (board, doc, head) in after {
+            let i = self
+                .index(&board, &doc)
+                .ok_or_else(|| StoreError::Other("a head row for no batch".into()))?;
+            next[i] = Some(head - self.docs[i].2);
+        }
+        let mut heads = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let i = self.index(&batch.key.board, &batch.key.doc).expect("every batch's document is planned");
+            let before =
+                next[i].ok_or_else(|| StoreError::Other("a document's head row was not returned".into()))?;
+            let head = before + batch.updates.len() as i64;
+            next[i] = Some(head);
+            heads.push(head);
+        }
+        Ok(heads)
+    }
+
+    fn index(&self, board: &str, doc: &str) -> Option<usize> {
+        self.docs.binary_search_by(|d| (d.0, d.1).cmp(&(board, doc))).ok()
+    }
+}
+
+/// Every update of a commit with its sequence number, given the batches' heads.
+pub(crate) fn sequenced<'a>(
+    batches: &'a [Append],
+    heads: &'a [i64],
+) -> impl Iterator<Item = (&'a DocKey, i64, &'a [u8])> {
+    batches.iter().zip(heads).flat_map(|(batch, head)| {
+        let first = head - batch.updates.len() as i64 + 1;
+        batch.updates.iter().enumerate().map(move |(i, u)| (&batch.key, first + i as i64, u.as_slice()))
+    })
+}
+
 /// A named version of a document, to store.
 #[derive(Debug, Clone)]
 pub struct NewVersion {
@@ -208,5 +281,48 @@ pub async fn open(
             "DATABASE_URL must start with postgres://, postgresql:// or sqlite:".into(),
         )),
         None => Ok(Arc::new(SqliteStore::open_dir(data_dir, sqlite_synchronous_full).await?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(board: &str, doc: &str, n: usize) -> Append {
+        Append {
+            key: DocKey { board: board.into(), doc: doc.into() },
+            updates: (0..n).map(|i| vec![i as u8]).collect(),
+            owners: vec![],
+            versions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_commit_bumps_each_head_once_in_key_order_and_batches_follow_queue_order() {
+        let batches =
+            [batch("b", "main", 2), batch("a", "main", 1), batch("b", "main", 3), batch("a", "x", 0)];
+        let plan = AppendPlan::new(&batches);
+        assert_eq!(plan.docs, vec![("a", "main", 1), ("a", "x", 0), ("b", "main", 5)]);
+        // The database's rows after the commit, in any order: b/main was at 10, a/main at 0.
+        let after = [("b", "main", 15), ("a", "x", 4), ("a", "main", 1)]
+            .map(|(b, d, h)| (b.to_string(), d.to_string(), h));
+        let heads = plan.batch_heads(&batches, after).unwrap();
+        assert_eq!(heads, vec![12, 1, 15, 4]);
+        let seqs: Vec<(&str, i64, u8)> =
+            sequenced(&batches, &heads).map(|(k, seq, u)| (&*k.board, seq, u[0])).collect();
+        assert_eq!(
+            seqs,
+            vec![("b", 11, 0), ("b", 12, 1), ("a", 1, 0), ("b", 13, 0), ("b", 14, 1), ("b", 15, 2)]
+        );
+    }
+
+    #[test]
+    fn a_missing_or_unknown_head_row_is_an_error_not_a_guess() {
+        let batches = [batch("a", "main", 1), batch("b", "main", 1)];
+        let plan = AppendPlan::new(&batches);
+        let only_a = [("a".to_string(), "main".to_string(), 1)];
+        assert!(plan.batch_heads(&batches, only_a).is_err());
+        let stranger = [("a", 1), ("b", 1), ("c", 1)].map(|(b, h)| (b.to_string(), "main".to_string(), h));
+        assert!(plan.batch_heads(&batches, stranger).is_err());
     }
 }

@@ -10,7 +10,7 @@ use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
-use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+use super::{Append, AppendPlan, DocKey, Snapshot, Store, StoreError, StoredDoc};
 use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectRole, Tenant, User};
 
 /// How long to wait for a pooled connection before reporting the database unreachable.
@@ -66,50 +66,66 @@ impl Store for PgStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+        let plan = AppendPlan::new(batches);
         let mut tx = self.pool.begin().await?;
-        let mut heads = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let n = batch.updates.len() as i64;
-            // The head row stays locked until commit: concurrent writers of the same document
-            // (other nodes) queue here, so sequence order is commit order.
-            let head: i64 = sqlx::query_scalar(
-                "INSERT INTO doc_head (board_id, doc, head) VALUES ($1, $2, $3)
-                 ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
-                 RETURNING head",
+        // The head rows stay locked until commit: concurrent writers of the same document (other
+        // nodes) queue here, so sequence order is commit order. Rows are locked in key order
+        // (the plan is sorted), so two commits cannot each hold a row the other waits for.
+        let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
+            plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
+        let after: Vec<(String, String, i64)> = sqlx::query_as(
+            "INSERT INTO doc_head (board_id, doc, head)
+             SELECT b, d, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(b, d, n) ORDER BY b, d
+             ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
+             RETURNING board_id, doc, head",
+        )
+        .bind(&boards)
+        .bind(&docs)
+        .bind(&counts)
+        .fetch_all(&mut *tx)
+        .await?;
+        let heads = plan.batch_heads(batches, after)?;
+        let mut boards = Vec::new();
+        let mut docs = Vec::new();
+        let mut seqs = Vec::new();
+        let mut data = Vec::new();
+        for (key, seq, update) in super::sequenced(batches, &heads) {
+            boards.push(&*key.board);
+            docs.push(&*key.doc);
+            seqs.push(seq);
+            data.push(update);
+        }
+        if !seqs.is_empty() {
+            sqlx::query(
+                "INSERT INTO doc_update (board_id, doc, seq, data)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])",
             )
-            .bind(&*batch.key.board)
-            .bind(&*batch.key.doc)
-            .bind(n)
-            .fetch_one(&mut *tx)
+            .bind(&boards)
+            .bind(&docs)
+            .bind(&seqs)
+            .bind(&data)
+            .execute(&mut *tx)
             .await?;
-            if n > 0 {
-                sqlx::query(
-                    "INSERT INTO doc_update (board_id, doc, seq, data)
-                     SELECT $1, $2, $3 + t.o, t.d FROM unnest($4::bytea[]) WITH ORDINALITY AS t(d, o)",
-                )
-                .bind(&*batch.key.board)
-                .bind(&*batch.key.doc)
-                .bind(head - n)
-                .bind(&batch.updates)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if !batch.owners.is_empty() {
-                let clients: Vec<i64> = batch.owners.iter().map(|(c, _)| *c as i64).collect();
-                let principals: Vec<&str> = batch.owners.iter().map(|(_, p)| p.as_str()).collect();
-                sqlx::query(
-                    "INSERT INTO board_client (board_id, client_id, principal)
-                     SELECT $1, c, p FROM unnest($2::bigint[], $3::text[]) AS t(c, p)
-                     ON CONFLICT (board_id, client_id) DO NOTHING",
-                )
-                .bind(&*batch.key.board)
-                .bind(&clients)
-                .bind(&principals)
-                .execute(&mut *tx)
-                .await?;
-            }
+        }
+        let (boards, (clients, principals)): (Vec<&str>, (Vec<i64>, Vec<&str>)) = batches
+            .iter()
+            .flat_map(|b| b.owners.iter().map(move |(c, p)| (&*b.key.board, (*c as i64, p.as_str()))))
+            .collect();
+        if !clients.is_empty() {
+            sqlx::query(
+                "INSERT INTO board_client (board_id, client_id, principal)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+                 ON CONFLICT (board_id, client_id) DO NOTHING",
+            )
+            .bind(&boards)
+            .bind(&clients)
+            .bind(&principals)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (batch, head) in batches.iter().zip(&heads) {
+            let head = *head;
             super::versions::insert_versions!(tx, batch, head);
-            heads.push(head);
         }
         tx.commit().await?;
         Ok(heads)

@@ -6,18 +6,22 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
-use super::{Append, DocKey, Snapshot, Store, StoreError, StoredDoc};
+use super::{Append, AppendPlan, DocKey, Snapshot, Store, StoreError, StoredDoc};
 use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectRole, Tenant, User};
 
 /// How long a statement waits for a lock held by another connection or process (an operator
 /// command run while the server runs) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Rows in one multi-row statement of a group commit: 4 parameters each, well under SQLite's
+/// 32,766 (a commit with more rows takes several statements).
+const ROWS_PER_STATEMENT: usize = 2_000;
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -110,42 +114,49 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+        let plan = AppendPlan::new(batches);
         let mut tx = self.pool.begin().await?;
-        let mut heads = Vec::with_capacity(batches.len());
-        for batch in batches {
-            let n = batch.updates.len() as i64;
-            let head: i64 = sqlx::query_scalar(
-                "INSERT INTO doc_head (board_id, doc, head) VALUES (?, ?, ?)
-                 ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
-                 RETURNING head",
-            )
-            .bind(&*batch.key.board)
-            .bind(&*batch.key.doc)
-            .bind(n)
-            .fetch_one(&mut *tx)
-            .await?;
-            for (i, update) in batch.updates.iter().enumerate() {
-                sqlx::query("INSERT INTO doc_update (board_id, doc, seq, data) VALUES (?, ?, ?, ?)")
-                    .bind(&*batch.key.board)
-                    .bind(&*batch.key.doc)
-                    .bind(head - n + 1 + i as i64)
-                    .bind(update.as_slice())
-                    .execute(&mut *tx)
-                    .await?;
+        let mut after = Vec::with_capacity(plan.docs.len());
+        for chunk in plan.docs.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_head (board_id, doc, head) ");
+            q.push_values(chunk, |mut row, (board, doc, n)| {
+                row.push_bind(*board).push_bind(*doc).push_bind(*n);
+            });
+            q.push(
+                " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
+                  RETURNING board_id, doc, head",
+            );
+            for row in q.build().fetch_all(&mut *tx).await? {
+                after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
             }
-            for (client, principal) in &batch.owners {
-                sqlx::query(
-                    "INSERT INTO board_client (board_id, client_id, principal) VALUES (?, ?, ?)
-                     ON CONFLICT (board_id, client_id) DO NOTHING",
-                )
-                .bind(&*batch.key.board)
-                .bind(*client as i64)
-                .bind(principal)
-                .execute(&mut *tx)
-                .await?;
-            }
+        }
+        let heads = plan.batch_heads(batches, after)?;
+        let updates: Vec<_> = super::sequenced(batches, &heads).collect();
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_update (board_id, doc, seq, data) ");
+            q.push_values(chunk, |mut row, (key, seq, data)| {
+                row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let owners: Vec<_> = batches
+            .iter()
+            .flat_map(|b| {
+                b.owners.iter().map(move |(client, principal)| (&*b.key.board, *client as i64, principal))
+            })
+            .collect();
+        for chunk in owners.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO board_client (board_id, client_id, principal) ");
+            q.push_values(chunk, |mut row, (board, client, principal)| {
+                row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
+            });
+            q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
+            q.build().execute(&mut *tx).await?;
+        }
+        for (batch, head) in batches.iter().zip(&heads) {
+            let head = *head;
             super::versions::insert_versions!(tx, batch, head);
-            heads.push(head);
         }
         tx.commit().await?;
         Ok(heads)

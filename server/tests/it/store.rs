@@ -121,6 +121,32 @@ async fn exercise(store: Arc<dyn Store>) {
     let expected = materialise(None, &loaded.log);
     assert_eq!(expected.len(), 30);
 
+    // One commit holding two batches of the same document (around a batch of another one and
+    // a batch with no update): they follow each other in queue order.
+    let (_, extra) = updates(6);
+    let heads = store
+        .append(&[
+            Append { key: other.clone(), updates: extra[..2].to_vec(), owners: vec![], versions: vec![] },
+            Append { key: other.clone(), updates: vec![], owners: vec![(7, "bob".into())], versions: vec![] },
+            Append { key: key.clone(), updates: vec![], owners: vec![], versions: vec![] },
+            Append {
+                key: other.clone(),
+                updates: extra[2..].to_vec(),
+                owners: vec![(7, "eve".into())],
+                versions: vec![],
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(heads, vec![5, 5, 30, 9]);
+    let private = store.load(&other).await.unwrap();
+    assert_eq!(private.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+    let in_order: Vec<&[u8]> = ups[..3].iter().chain(&extra).map(Vec::as_slice).collect();
+    assert_eq!(private.log.iter().map(|(_, u)| u.as_slice()).collect::<Vec<_>>(), in_order);
+    assert!(
+        private.owners.contains(&(7, "bob".to_string())) && !private.owners.contains(&(7, "eve".to_string()))
+    );
+
     // Compaction folds the log into a snapshot from the store and deletes what it covers.
     assert_eq!(fold(store.as_ref(), &key).await.unwrap(), Some(30));
     let compacted = store.load(&key).await.unwrap();
@@ -179,6 +205,37 @@ async fn concurrent_appends(store: Arc<dyn Store>) {
     }
     let seqs: Vec<i64> = store.load(&key).await.unwrap().log.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, (1..=64).collect::<Vec<_>>());
+
+    // Commits touching the same documents listed in opposite orders (two nodes' group commits):
+    // head rows are locked in one order, so none waits for the other (PostgreSQL would abort
+    // one of them as a deadlock).
+    let a = DocKey::main(format!("board{}", rand_u64()));
+    let b = DocKey::main(format!("board{}", rand_u64()));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let (first, second) = if i % 2 == 0 { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
+            let ups = ups.clone();
+            tokio::spawn(async move {
+                for u in ups {
+                    let batch = |key: &DocKey| Append {
+                        key: key.clone(),
+                        updates: vec![u.clone()],
+                        owners: vec![],
+                        versions: vec![],
+                    };
+                    store.append(&[batch(&first), batch(&second)]).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for key in [&a, &b] {
+        let seqs: Vec<i64> = store.load(key).await.unwrap().log.iter().map(|(s, _)| *s).collect();
+        assert_eq!(seqs, (1..=64).collect::<Vec<_>>());
+    }
 }
 
 #[tokio::test]
