@@ -1,7 +1,12 @@
-//! Folds a document's update log into a snapshot, reading from the store (not from a live
-//! room), so it stays right when several nodes append to the same document.
+//! Folds a document's update log into a snapshot, in the background.
+//!
+//! Two ways in: [`Compactor::save`] stores a state a room encoded from its document at a head
+//! it knows to be exactly the store's (nothing to read back, nothing to replay), and
+//! [`Compactor::request`] folds from the store (snapshot + log replayed into a fresh document),
+//! for when a room cannot vouch for its state: another node appended to the same document, or
+//! the board is not open.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -15,10 +20,15 @@ use super::{DocKey, Snapshot, Store, StoreError, StoredDoc};
 /// Compaction requests waiting; more are dropped (they are hints: the next one will do).
 const QUEUE: usize = 1024;
 
+enum Job {
+    Fold(DocKey),
+    Save(DocKey, Snapshot),
+}
+
 /// Handle to the background compaction task.
 #[derive(Clone)]
 pub struct Compactor {
-    tx: mpsc::Sender<DocKey>,
+    tx: mpsc::Sender<Job>,
 }
 
 impl Compactor {
@@ -29,17 +39,23 @@ impl Compactor {
         (Self { tx }, task)
     }
 
-    /// Asks for `key` to be compacted soon.
+    /// Asks for `key` to be compacted soon, from the store.
     pub fn request(&self, key: DocKey) {
-        let _ = self.tx.try_send(key);
+        let _ = self.tx.try_send(Job::Fold(key));
+    }
+
+    /// Stores `snapshot` as the snapshot of `key`: the caller vouches that it holds exactly
+    /// the log up to `snapshot.upto_seq`.
+    pub fn save(&self, key: DocKey, snapshot: Snapshot) {
+        let _ = self.tx.try_send(Job::Save(key, snapshot));
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<DocKey>, stop: CancellationToken) {
-    let mut keys = Vec::new();
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, stop: CancellationToken) {
+    let mut jobs = Vec::new();
     loop {
         let stopping = tokio::select! {
-            n = rx.recv_many(&mut keys, QUEUE) => {
+            n = rx.recv_many(&mut jobs, QUEUE) => {
                 if n == 0 {
                     return;
                 }
@@ -47,14 +63,36 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<DocKey>, stop: Cancel
             }
             _ = stop.cancelled() => {
                 rx.close();
-                while let Ok(key) = rx.try_recv() {
-                    keys.push(key);
+                while let Ok(job) = rx.try_recv() {
+                    jobs.push(job);
                 }
                 true
             }
         };
-        let unique: HashSet<DocKey> = keys.drain(..).collect();
-        for key in unique {
+        // Per document, the newest state saved wins; a fold is only needed where none was.
+        let mut saves: HashMap<DocKey, Snapshot> = HashMap::new();
+        let mut folds = HashSet::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Save(key, snapshot) => {
+                    if saves.get(&key).is_none_or(|s| s.upto_seq < snapshot.upto_seq) {
+                        saves.insert(key, snapshot);
+                    }
+                }
+                Job::Fold(key) => {
+                    folds.insert(key);
+                }
+            }
+        }
+        for (key, snapshot) in saves {
+            folds.remove(&key);
+            match store.replace_snapshot(&key, &snapshot).await {
+                Ok(true) => debug!(doc = %key, upto = snapshot.upto_seq, "snapshot saved"),
+                Ok(false) => {}
+                Err(e) => warn!(doc = %key, error = %e, "saving a snapshot failed; the log stays as it is"),
+            }
+        }
+        for key in folds {
             match fold(store.as_ref(), &key).await {
                 Ok(Some(upto)) => debug!(doc = %key, upto, "compacted"),
                 Ok(None) => {}
@@ -74,12 +112,11 @@ pub async fn fold(store: &dyn Store, key: &DocKey) -> Result<Option<i64>, StoreE
     if stored.log.is_empty() {
         return Ok(None);
     }
-    let based_on = stored.snapshot.as_ref().map_or(0, |s| s.upto_seq);
     let upto_seq = stored.head();
     let data = tokio::task::spawn_blocking(move || state_of(stored))
         .await
         .map_err(|e| StoreError::Other(format!("compaction task failed: {e}")))??;
-    let replaced = store.replace_snapshot(key, based_on, &Snapshot { upto_seq, data }).await?;
+    let replaced = store.replace_snapshot(key, &Snapshot { upto_seq, data }).await?;
     Ok(replaced.then_some(upto_seq))
 }
 

@@ -240,15 +240,13 @@ pub trait Store: Send + Sync + 'static {
     /// number of its last update (the document's new head).
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError>;
 
-    /// In one transaction: replaces the snapshot of `key` by `snapshot` and deletes the log
-    /// entries it covers, if the current snapshot still covers `based_on` (0 = none). Returns
-    /// false, changing nothing, if another compaction got there first.
-    async fn replace_snapshot(
-        &self,
-        key: &DocKey,
-        based_on: i64,
-        snapshot: &Snapshot,
-    ) -> Result<bool, StoreError>;
+    /// In one transaction: makes `snapshot` the snapshot of `key` and deletes the log entries
+    /// it covers, unless the current snapshot already covers as much (`upto_seq` at least as
+    /// high). Returns false, changing nothing, in that case: another compaction got there
+    /// first. A snapshot at `upto_seq` N must hold every update of the log up to N, whoever
+    /// computed it (the compactor from the store, or a room from its document, see
+    /// `room::actor`), so the newer one is always the one to keep.
+    async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError>;
 
     /// The names of a board's stored documents whose name starts with `prefix`, sorted.
     async fn docs(&self, board_id: &str, prefix: &str) -> Result<Vec<String>, StoreError>;

@@ -131,12 +131,7 @@ impl Store for PgStore {
         Ok(heads)
     }
 
-    async fn replace_snapshot(
-        &self,
-        key: &DocKey,
-        based_on: i64,
-        snapshot: &Snapshot,
-    ) -> Result<bool, StoreError> {
+    async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Serialise with appends and other compactors of this document.
         sqlx::query("SELECT head FROM doc_head WHERE board_id = $1 AND doc = $2 FOR UPDATE")
@@ -150,7 +145,7 @@ impl Store for PgStore {
                 .bind(&*key.doc)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if current.unwrap_or(0) != based_on {
+        if current.unwrap_or(0) >= snapshot.upto_seq {
             return Ok(false);
         }
         sqlx::query(

@@ -162,12 +162,7 @@ impl Store for SqliteStore {
         Ok(heads)
     }
 
-    async fn replace_snapshot(
-        &self,
-        key: &DocKey,
-        based_on: i64,
-        snapshot: &Snapshot,
-    ) -> Result<bool, StoreError> {
+    async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Take the write lock first so the check and the write see the same state.
         sqlx::query("UPDATE doc_head SET head = head WHERE board_id = ? AND doc = ?")
@@ -181,7 +176,7 @@ impl Store for SqliteStore {
                 .bind(&*key.doc)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if current.unwrap_or(0) != based_on {
+        if current.unwrap_or(0) >= snapshot.upto_seq {
             return Ok(false);
         }
         sqlx::query(

@@ -34,6 +34,115 @@ async fn eviction_and_reload_give_the_same_document() {
     server.stop().await;
 }
 
+/// The stored board: its snapshot's head, its log's sequence numbers, and its notes' keys.
+async fn stored(
+    cfg: &atelier::ServeConfig,
+    board: &str,
+) -> (Option<i64>, Vec<i64>, std::collections::BTreeSet<String>) {
+    use yrs::updates::decoder::Decode;
+    use yrs::Transact;
+    let db = cfg.db.open().await.expect("open db");
+    let stored = db.load(&atelier::store::DocKey::main(board)).await.expect("load");
+    db.close().await;
+    let doc = yrs::Doc::new();
+    for bytes in stored.snapshot.iter().map(|s| &s.data).chain(stored.log.iter().map(|(_, d)| d)) {
+        doc.transact_mut().apply_update(yrs::Update::decode_v1(bytes).expect("decode")).expect("apply");
+    }
+    let notes = doc.get_or_insert_map("notes");
+    let keys = notes.keys(&doc.transact()).map(str::to_owned).collect();
+    (stored.snapshot.map(|s| s.upto_seq), stored.log.iter().map(|(seq, _)| *seq).collect(), keys)
+}
+
+fn keys(prefix: &str, n: usize) -> std::collections::BTreeSet<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[tokio::test]
+async fn an_open_board_folds_its_log_from_its_own_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.compact_every = 5;
+    let server = TestServer::start(cfg.clone()).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    a.wait_synced().await;
+    for i in 0..23 {
+        a.set(&format!("n{i}"), i);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.wait_until("every edit saved", |c| c.keys() == 23).await;
+    // The snapshot follows the log while the board stays open (compactions are background work).
+    let mut last = None;
+    for _ in 0..100 {
+        last = Some(stored(&cfg, &fx.board).await);
+        let (snapshot, log, _) = last.as_ref().unwrap();
+        if snapshot.is_some_and(|upto| upto >= 20) && log.len() < 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (snapshot, log, notes) = last.unwrap();
+    assert!(snapshot.is_some_and(|upto| upto >= 20), "snapshot {snapshot:?}, log {log:?}");
+    assert_eq!(
+        log,
+        ((snapshot.unwrap() + 1)..(snapshot.unwrap() + 1 + log.len() as i64)).collect::<Vec<_>>()
+    );
+    assert_eq!(notes, keys("n", 23), "snapshot + log hold every edit");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_board_written_elsewhere_too_is_folded_from_the_store() {
+    // Another node (here: the store used directly) appends to the board while it is open: the
+    // room's document no longer holds the whole log, so its snapshot must not replace it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.compact_every = 5;
+    let server = TestServer::start(cfg.clone()).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    a.wait_synced().await;
+    a.set("first", 0);
+    a.wait_until("first saved", |c| c.keys() == 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let elsewhere = yrs::Doc::with_client_id(777_001);
+    let notes = elsewhere.get_or_insert_map("notes");
+    let update = {
+        use yrs::Transact;
+        let mut txn = elsewhere.transact_mut();
+        yrs::Map::insert(&notes, &mut txn, "from-elsewhere", 1);
+        txn.encode_update_v1()
+    };
+    let db = cfg.db.open().await.expect("open db");
+    let key = atelier::store::DocKey::main(fx.board.as_str());
+    db.append(&[atelier::store::Append { key, updates: vec![update], owners: vec![], versions: vec![] }])
+        .await
+        .expect("append elsewhere");
+    db.close().await;
+
+    for i in 0..12 {
+        a.set(&format!("n{i}"), i);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.wait_until("every edit saved", |c| c.keys() == 13).await;
+    let mut last = None;
+    for _ in 0..100 {
+        last = Some(stored(&cfg, &fx.board).await);
+        if last.as_ref().unwrap().0.is_some_and(|upto| upto >= 10) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (snapshot, log, notes) = last.unwrap();
+    assert!(snapshot.is_some_and(|upto| upto >= 10), "snapshot {snapshot:?}, log {log:?}");
+    let mut want = keys("n", 12);
+    want.insert("first".into());
+    want.insert("from-elsewhere".into());
+    assert_eq!(notes, want, "the other node's edit survived compaction");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn restart_and_graceful_shutdown_keep_everything() {
     let dir = tempfile::tempdir().unwrap();

@@ -71,11 +71,22 @@ fn updates(n: usize) -> (Doc, Vec<Vec<u8>>) {
     (doc, out)
 }
 
-fn materialise(snapshot: Option<&Snapshot>, log: &[(i64, Vec<u8>)]) -> String {
+fn replay(snapshot: Option<&Snapshot>, log: &[(i64, Vec<u8>)]) -> Doc {
     let doc = Doc::new();
     for bytes in snapshot.map(|s| &s.data).into_iter().chain(log.iter().map(|(_, d)| d)) {
         doc.transact_mut().apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
     }
+    doc
+}
+
+/// The state of snapshot + log, v1-encoded (what a room's document would encode).
+fn materialise_state(snapshot: Option<&Snapshot>, log: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    use yrs::ReadTxn;
+    replay(snapshot, log).transact().encode_state_as_update_v1(&yrs::StateVector::default())
+}
+
+fn materialise(snapshot: Option<&Snapshot>, log: &[(i64, Vec<u8>)]) -> String {
+    let doc = replay(snapshot, log);
     let text = doc.get_or_insert_text("t");
     let txn = doc.transact();
     text.get_string(&txn)
@@ -169,10 +180,23 @@ async fn exercise(store: Arc<dyn Store>) {
     assert_eq!(tail.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![31, 32, 33, 34, 35]);
     assert_eq!(materialise(tail.snapshot.as_ref(), &tail.log).len(), 35);
 
-    // A compaction based on a stale snapshot changes nothing.
-    let stale = Snapshot { upto_seq: 35, data: vec![0, 0] };
-    assert!(!store.replace_snapshot(&key, 0, &stale).await.unwrap());
+    // A snapshot that covers no more than the current one changes nothing (a compaction that
+    // lost the race, or a room's snapshot arriving after the compactor's).
+    for upto_seq in [20, 30] {
+        let stale = Snapshot { upto_seq, data: vec![0, 0] };
+        assert!(!store.replace_snapshot(&key, &stale).await.unwrap());
+    }
     assert_eq!(store.load(&key).await.unwrap().log.len(), 5);
+    // A newer one replaces it and takes the log it covers, whoever computed it.
+    let state = materialise_state(tail.snapshot.as_ref(), &tail.log[..2]);
+    assert!(store.replace_snapshot(&key, &Snapshot { upto_seq: 32, data: state }).await.unwrap());
+    let newer = store.load(&key).await.unwrap();
+    assert_eq!(newer.snapshot.as_ref().map(|s| s.upto_seq), Some(32));
+    assert_eq!(newer.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![33, 34, 35]);
+    assert_eq!(
+        materialise(newer.snapshot.as_ref(), &newer.log),
+        materialise(tail.snapshot.as_ref(), &tail.log)
+    );
     store.ping().await.unwrap();
 }
 
