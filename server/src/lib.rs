@@ -72,7 +72,7 @@ pub async fn run(
     let store = config.db.open().await?;
     info!(backend = store.backend(), "store ready");
     let (writer, writer_task) = Writer::spawn(store.clone());
-    let (compactor, compactor_task) = Compactor::spawn(store.clone(), shutdown.clone());
+    let (compactor, compactor_task) = Compactor::spawn(store.clone());
     let rooms = Rooms::new(
         store.clone(),
         writer,

@@ -13,10 +13,14 @@ use yrs::ClientID;
 
 use super::{Cmd, ConnHandle, JoinError, Shared};
 use crate::store::{Append, DocKey, Snapshot};
-use crate::sync::{Close, ConnId, Effect, Principal, Room};
+use crate::sync::{wire, Close, ConnId, Effect, Inbound, Principal, Room};
 
 /// Commands handled per round, at most; everything they change goes into one commit.
 const ROUND: usize = 256;
+/// Stored boards at least this large are built on a blocking thread while the actor lets
+/// joiners in and answers fresh clients from the stored snapshot (see `while_building`);
+/// smaller ones build in well under a millisecond, in place.
+const BUILD_ASIDE_BYTES: u64 = 64 * 1024;
 /// How often presence is checked for expiry.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -34,7 +38,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         Ok(stored) => stored,
         Err(e) => {
             error!(error = %e, "cannot load board");
-            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+            return refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Unavailable).await;
         }
     };
     let mut tail = Tail {
@@ -45,25 +49,44 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     // The head of the log that the document holds exactly, as long as this room's commits are
     // the only ones (another node appending to the same document makes it unknown).
     let mut known_head = Some(stored.head());
-    let room = catch_unwind(AssertUnwindSafe(|| {
-        Room::load(
-            stored.snapshot.as_ref().map(|s| s.data.as_slice()),
-            stored.log.iter().map(|(_, data)| data.as_slice()),
-            stored.owners.iter().map(|(c, p)| (ClientID::new(*c), Principal::new(p.as_str()))),
-            shared.config.limits.clone(),
-        )
-    }));
-    let mut room = match room {
-        Ok(Ok(room)) => room,
-        Ok(Err(e)) => {
+    // A board stored as a snapshot alone: that snapshot is the whole committed state, and the
+    // sync step 2 a fresh client (empty state vector) gets, before and after the room is built.
+    let stored_state = match (&stored.snapshot, stored.log.is_empty()) {
+        (Some(snapshot), true) => Some(wire::step2_frame(snapshot.data.clone())),
+        _ => None,
+    };
+    let limits = shared.config.limits.clone();
+    let build = move || {
+        catch_unwind(AssertUnwindSafe(|| {
+            Room::load(
+                stored.snapshot.as_ref().map(|s| s.data.as_slice()),
+                stored.log.iter().map(|(_, data)| data.as_slice()),
+                stored.owners.iter().map(|(c, p)| (ClientID::new(*c), Principal::new(p.as_str()))),
+                limits,
+            )
+        }))
+    };
+    let mut backlog = Vec::new();
+    let built = if tail.bytes + tail.snapshot_bytes < BUILD_ASIDE_BYTES {
+        Ok(build())
+    } else {
+        let building = tokio::task::spawn_blocking(build);
+        while_building(building, &mut rx, &mut backlog, stored_state.as_ref()).await
+    };
+    let mut room = match built {
+        Ok(Ok(Ok(room))) => room,
+        Ok(Ok(Err(e))) => {
             error!(error = %e, "stored board does not load");
-            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+            return refuse_all(&shared, &key, generation, rx, backlog, JoinError::Unavailable).await;
         }
-        Err(_) => {
+        Ok(Err(_)) | Err(_) => {
             error!("loading the stored board panicked");
-            return refuse_all(&shared, &key, generation, rx, JoinError::Unavailable).await;
+            return refuse_all(&shared, &key, generation, rx, backlog, JoinError::Unavailable).await;
         }
     };
+    if let Some(frame) = stored_state {
+        room.prime_full_state(frame);
+    }
     debug!(
         bytes = room.board_bytes(),
         log = tail.updates,
@@ -94,43 +117,16 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                 rx.close();
                 continue;
             }
+            _ = std::future::ready(()), if !backlog.is_empty() => {
+                // What arrived while the room was being built, first and in order.
+                cmds.append(&mut backlog);
+                handle(&mut room, &mut actor, &mut cmds, draining, shared.now_ms())
+            }
             n = rx.recv_many(&mut cmds, ROUND) => {
                 if n == 0 {
                     break if draining { Exit::Shutdown } else { Exit::InboxClosed };
                 }
-                let now = shared.now_ms();
-                guarded(&mut room, |room, out| {
-                    for cmd in cmds.drain(..) {
-                        match cmd {
-                            Cmd::Join { conn, reply, .. } if draining => {
-                                if reply.send(Err(JoinError::ShuttingDown)).is_err() {
-                                    conn.signal.close(Close::SHUTDOWN);
-                                }
-                            }
-                            Cmd::Join { conn, principal, role, reply } => {
-                                if reply.send(Ok(())).is_ok() {
-                                    room.join(conn.id, principal, role, now);
-                                    actor.conns.insert(conn.id, conn);
-                                }
-                            }
-                            Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
-                            Cmd::SetRole { conn, role } => room.set_role(conn, role),
-                            Cmd::Snapshot { reply } => actor.snapshots.push(reply),
-                            Cmd::Merge { author, update, reply } => {
-                                let merged = match yrs::Update::decode_v1(&update) {
-                                    Ok(update) => room.merge(author, update)?,
-                                    Err(_) => false,
-                                };
-                                actor.merges.push((reply, merged));
-                            }
-                            Cmd::Leave { conn } => {
-                                actor.conns.remove(&conn);
-                                room.leave(conn, out);
-                            }
-                        }
-                    }
-                    Ok(())
-                }, &mut actor.out)
+                handle(&mut room, &mut actor, &mut cmds, draining, shared.now_ms())
             }
             _ = ticker.tick() => {
                 let now = shared.now_ms();
@@ -217,7 +213,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             if tail.updates > 0 {
                 compact(&shared, &key, &room, known_head, &mut tail);
             }
-            refuse_all(&shared, &key, generation, rx, JoinError::Retry).await;
+            refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Retry).await;
         }
         Exit::Shutdown => {
             debug!("flushed for shutdown");
@@ -230,7 +226,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             warn!(reason = why, "room dropped; clients reconnect and resync from the store");
             shared.forget(&key, generation);
             actor.close_all(Close::RELOAD);
-            refuse_all(&shared, &key, generation, rx, JoinError::Retry).await;
+            refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Retry).await;
         }
         Exit::InboxClosed => {
             actor.close_all(Close::SHUTDOWN);
@@ -274,6 +270,107 @@ fn compact(shared: &Shared, key: &DocKey, room: &Room, known_head: Option<i64>, 
     tail.bytes = 0;
 }
 
+/// Applies a round's commands to the room.
+fn handle(
+    room: &mut Room,
+    actor: &mut Actor,
+    cmds: &mut Vec<Cmd>,
+    draining: bool,
+    now: u64,
+) -> Result<(), &'static str> {
+    guarded(
+        room,
+        |room, out| {
+            for cmd in cmds.drain(..) {
+                match cmd {
+                    Cmd::Join { conn, reply, .. } if draining => {
+                        if reply.is_none_or(|r| r.send(Err(JoinError::ShuttingDown)).is_err()) {
+                            conn.signal.close(Close::SHUTDOWN);
+                        }
+                    }
+                    Cmd::Join { conn, principal, role, reply } => {
+                        // No reply: it was let in while the room was being built.
+                        if reply.is_none_or(|r| r.send(Ok(())).is_ok()) {
+                            room.join(conn.id, principal, role, now);
+                            actor.conns.insert(conn.id, conn);
+                        }
+                    }
+                    Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
+                    Cmd::SetRole { conn, role } => room.set_role(conn, role),
+                    Cmd::Snapshot { reply } => actor.snapshots.push(reply),
+                    Cmd::Merge { author, update, reply } => {
+                        let merged = match yrs::Update::decode_v1(&update) {
+                            Ok(update) => room.merge(author, update)?,
+                            Err(_) => false,
+                        };
+                        actor.merges.push((reply, merged));
+                    }
+                    Cmd::Leave { conn } => {
+                        actor.conns.remove(&conn);
+                        room.leave(conn, out);
+                    }
+                }
+            }
+            Ok(())
+        },
+        &mut actor.out,
+    )
+}
+
+type Built = Result<std::thread::Result<Result<Room, crate::sync::room::LoadError>>, tokio::task::JoinError>;
+
+/// Waits for the room to be built (decoding a large board takes tens of milliseconds) while
+/// taking commands into `backlog`, in order, for the room to handle first. Meanwhile, when the
+/// stored board is one snapshot (`stored_state`, its sync step 2 frame): joiners are let in at
+/// once, and a joiner's sync step 1 with an empty state vector (a fresh client) is answered
+/// with it, so opening a large stored board costs a fresh client the store's read, not the
+/// decode. That snapshot is committed state and exactly what the room will hold.
+async fn while_building(
+    building: tokio::task::JoinHandle<std::thread::Result<Result<Room, crate::sync::room::LoadError>>>,
+    rx: &mut mpsc::Receiver<Cmd>,
+    backlog: &mut Vec<Cmd>,
+    stored_state: Option<&bytes::Bytes>,
+) -> Built {
+    tokio::pin!(building);
+    let mut early: HashMap<ConnId, ConnHandle> = HashMap::new();
+    loop {
+        let cmd = tokio::select! {
+            biased;
+            built = &mut building => return built,
+            cmd = rx.recv(), if backlog.len() < ROUND => cmd,
+        };
+        let Some(mut cmd) = cmd else { return building.await };
+        if let Some(frame) = stored_state {
+            match &mut cmd {
+                Cmd::Join { conn, reply, .. } => {
+                    if let Some(reply) = reply.take() {
+                        if reply.send(Ok(())).is_err() {
+                            continue; // the connection gave up waiting
+                        }
+                    }
+                    early.insert(conn.id, conn.clone());
+                }
+                Cmd::Frame { conn, msgs } => {
+                    if let Some(handle) = early.remove(conn) {
+                        let fresh =
+                            msgs.iter().position(|m| matches!(m, Inbound::Step1(sv) if sv.is_empty()));
+                        if let Some(i) = fresh {
+                            if handle.outbox.try_send(frame.clone()) {
+                                msgs.remove(i);
+                            }
+                        }
+                    }
+                }
+                Cmd::Leave { conn } => {
+                    early.remove(conn);
+                }
+                _ => {}
+            }
+        }
+        backlog.push(cmd);
+    }
+}
+
 /// Runs a room call, turning a panic into a reload: a panic inside yrs may leave the document
 /// inconsistent, and the store still holds every committed update.
 fn guarded(
@@ -297,16 +394,22 @@ async fn refuse_all(
     key: &DocKey,
     generation: u64,
     mut rx: mpsc::Receiver<Cmd>,
+    backlog: Vec<Cmd>,
     answer: JoinError,
 ) {
     shared.forget(key, generation);
     rx.close();
-    while let Some(cmd) = rx.recv().await {
+    let refuse = |cmd| {
         if let Cmd::Join { reply, conn, .. } = cmd {
-            if reply.send(Err(answer)).is_err() {
+            // Let in while the room was being built: closed, the client reconnects.
+            if reply.is_none_or(|r: tokio::sync::oneshot::Sender<_>| r.send(Err(answer)).is_err()) {
                 conn.signal.close(Close::RELOAD);
             }
         }
+    };
+    backlog.into_iter().for_each(refuse);
+    while let Some(cmd) = rx.recv().await {
+        refuse(cmd);
     }
 }
 

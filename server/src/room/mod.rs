@@ -33,7 +33,8 @@ pub(crate) enum Cmd {
         conn: ConnHandle,
         principal: Principal,
         role: Role,
-        reply: oneshot::Sender<Result<(), JoinError>>,
+        /// Taken when the connection is let in before the room is built.
+        reply: Option<oneshot::Sender<Result<(), JoinError>>>,
     },
     Frame {
         conn: ConnId,
@@ -179,7 +180,8 @@ impl Rooms {
             }
             let handle = self.handle(key);
             let (reply, answer) = oneshot::channel();
-            let cmd = Cmd::Join { conn: conn.clone(), principal: principal.clone(), role, reply };
+            let cmd =
+                Cmd::Join { conn: conn.clone(), principal: principal.clone(), role, reply: Some(reply) };
             if handle.tx.send(cmd).await.is_err() {
                 self.forget(key, handle.generation);
                 continue;

@@ -10,7 +10,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn, Instrument};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
@@ -32,10 +31,10 @@ pub struct Compactor {
 }
 
 impl Compactor {
-    /// Starts the task. Once `stop` is cancelled it compacts what is already queued, then ends.
-    pub fn spawn(store: Arc<dyn Store>, stop: CancellationToken) -> (Self, tokio::task::JoinHandle<()>) {
+    /// Starts the task. It ends once every handle is dropped and what was queued is done.
+    pub fn spawn(store: Arc<dyn Store>) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(store, rx, stop).instrument(tracing::info_span!("compactor")));
+        let task = tokio::spawn(run(store, rx).instrument(tracing::info_span!("compactor")));
         (Self { tx }, task)
     }
 
@@ -51,24 +50,11 @@ impl Compactor {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, stop: CancellationToken) {
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::new();
-    loop {
-        let stopping = tokio::select! {
-            n = rx.recv_many(&mut jobs, QUEUE) => {
-                if n == 0 {
-                    return;
-                }
-                false
-            }
-            _ = stop.cancelled() => {
-                rx.close();
-                while let Ok(job) = rx.try_recv() {
-                    jobs.push(job);
-                }
-                true
-            }
-        };
+    // Ends once every handle is gone and the queue is empty: on shutdown the rooms, closing
+    // last, fold their logs on their way out, and that work is done before the store closes.
+    while rx.recv_many(&mut jobs, QUEUE).await > 0 {
         // Per document, the newest state saved wins; a fold is only needed where none was.
         let mut saves: HashMap<DocKey, Snapshot> = HashMap::new();
         let mut folds = HashSet::new();
@@ -98,9 +84,6 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, stop: Cancellat
                 Ok(None) => {}
                 Err(e) => warn!(doc = %key, error = %e, "compaction failed; the log stays as it is"),
             }
-        }
-        if stopping {
-            return;
         }
     }
 }

@@ -280,6 +280,13 @@ impl Room {
         self.board_bytes
     }
 
+    /// Sets the sync step 2 frame answered to fresh clients (empty state vector) until the
+    /// document changes: the stored snapshot the room was built from, when it had no log after
+    /// it, spares encoding the whole board for the first joiners.
+    pub fn prime_full_state(&mut self, frame: Bytes) {
+        self.full_state = Some(frame);
+    }
+
     /// The committed document state, v1-encoded (for tests and exports).
     pub fn encode_state(&self) -> Vec<u8> {
         self.doc.transact().encode_diff_v1(&StateVector::default())

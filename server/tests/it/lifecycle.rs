@@ -144,6 +144,52 @@ async fn a_board_written_elsewhere_too_is_folded_from_the_store() {
 }
 
 #[tokio::test]
+async fn a_fresh_client_gets_a_large_stored_board_while_its_room_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let fx = Fixture::new(&server).await;
+    let a = TestClient::connect(&fx.url("alice").await).await;
+    a.wait_synced().await;
+    // ~400 KB in one edit; a graceful shutdown folds it into a snapshot with no log after it.
+    a.edit(|txn, notes| {
+        for i in 0..6000 {
+            notes.insert(txn, format!("note-{i:04}"), format!("idée numéro {i} pour la vallée, à trier"));
+        }
+    });
+    let b = TestClient::connect(&fx.url("bob").await).await;
+    b.wait_until("b has the board", |c| c.keys() == 6000).await;
+    let before = b.notes();
+    server.stop().await;
+    let (snapshot, log, _) = stored(&config(&dir), &fx.board).await;
+    assert!(snapshot.is_some() && log.is_empty(), "shutdown folds the log: {snapshot:?} {log:?}");
+
+    let server = TestServer::start(config(&dir)).await;
+    fx.rebind(&server);
+    let c = TestClient::connect(&fx.url("carol").await).await;
+    c.wait_until("the stored board arrives", |c| c.keys() == 6000).await;
+    assert_eq!(c.notes(), before);
+    // Answered from the stored snapshot before the room, once built, sent its own step 1.
+    let order = c.seen.lock().unwrap().sync_order.clone();
+    assert_eq!(order.first(), Some(&"step2"), "{order:?}");
+    // The room built meanwhile works as ever: edits both ways, a client holding state syncs.
+    c.wait_until("the room's step 1 follows", |c| c.seen.lock().unwrap().sync_order.contains(&"step1")).await;
+    c.set("after-restart", 1);
+    let copy = yrs::Doc::new();
+    {
+        use yrs::updates::decoder::Decode;
+        use yrs::{ReadTxn, Transact};
+        let state = c.doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+        copy.transact_mut().apply_update(yrs::Update::decode_v1(&state).unwrap()).unwrap();
+    }
+    let d = TestClient::connect_with(&fx.url("dave").await, copy).await;
+    d.set("from-dave", 2);
+    c.wait_until("c gets d's edit", |c| c.keys() == 6002).await;
+    let e = TestClient::connect(&fx.url("erin").await).await;
+    e.wait_until("a later fresh client gets everything", |c| c.keys() == 6002).await;
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn restart_and_graceful_shutdown_keep_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;

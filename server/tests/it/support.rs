@@ -364,6 +364,8 @@ pub struct Seen {
     pub denied: Vec<String>,
     pub awareness: Vec<yrs::sync::AwarenessUpdate>,
     pub synced: bool,
+    /// The sync messages received, in order: "step1", "step2", "update".
+    pub sync_order: Vec<&'static str>,
 }
 
 /// A y-protocols client over tokio-tungstenite holding its own yrs document.
@@ -487,16 +489,20 @@ fn handle(doc: &Doc, seen: &Mutex<Seen>, out: &mpsc::UnboundedSender<WsMessage>,
     assert_eq!(msg.encode_v1().len(), frame.len(), "server sent more than one message in a frame");
     match msg {
         Message::Sync(SyncMessage::SyncStep1(sv)) => {
+            seen.lock().unwrap().sync_order.push("step1");
             let diff = doc.transact().encode_diff_v1(&sv);
             let reply = Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1();
             let _ = out.send(WsMessage::Binary(reply.into()));
         }
         Message::Sync(SyncMessage::SyncStep2(u)) => {
             doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
-            seen.lock().unwrap().synced = true;
+            let mut seen = seen.lock().unwrap();
+            seen.synced = true;
+            seen.sync_order.push("step2");
         }
         Message::Sync(SyncMessage::Update(u)) => {
             doc.transact_mut().apply_update(Update::decode_v1(&u).expect("update")).expect("apply");
+            seen.lock().unwrap().sync_order.push("update");
         }
         Message::Awareness(a) => seen.lock().unwrap().awareness.push(a),
         Message::Auth(reason) => seen.lock().unwrap().denied.push(reason.unwrap_or_default()),
