@@ -97,12 +97,12 @@ for kind in $SERVERS; do
         if [[ $kind == atelier-* ]]; then
           # Prepared, then the server restarts: the boards are loaded from the store.
           ATELIER_PASSWORD=$PASSWORD taskset -c 1 "$GEN" load cold "${GEN_ARGS[@]}" --board-prefix "cold$n" \
-            --updates 20000 --distinct --repeat 3 --prepare-only >/dev/null
+            --updates 20000 --distinct --text-bytes 8 --repeat 3 --prepare-only >/dev/null
           stop_server; start_server "$kind" "$data"
-          run "$kind" cold --board-prefix "cold$n" --updates 20000 --distinct --repeat 3 --measure-only "${local_flags[@]}"
+          run "$kind" cold --board-prefix "cold$n" --updates 20000 --distinct --text-bytes 8 --repeat 3 --measure-only "${local_flags[@]}"
         else
           # In memory only: prepared and measured in the same process (nothing to load).
-          run "$kind" cold --updates 20000 --distinct --repeat 3 "${local_flags[@]}"
+          run "$kind" cold --updates 20000 --distinct --text-bytes 8 --repeat 3 "${local_flags[@]}"
         fi ;;
     esac
     stop_server

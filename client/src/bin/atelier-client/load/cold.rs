@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use atelier_client::{Client, Event};
 use clap::Args;
 use serde_json::{json, Value};
-use yrs::{Doc, Map, Transact};
+use yrs::{Any, Doc, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{counting_doc, generator_json, note, server_json, set_note, Common, Target};
@@ -22,10 +22,13 @@ pub struct ColdArgs {
     /// Updates written to each board, one message each.
     #[arg(long, default_value_t = 20_000)]
     updates: usize,
-    /// Every update creates a new note (20,000 updates ≈ 960 KB); otherwise the updates move
-    /// --notes notes around.
+    /// Every update creates a new note (20,000 updates ≈ 660 KB, or 960 KB with
+    /// --text-bytes 8); otherwise the updates move --notes notes around.
     #[arg(long)]
     distinct: bool,
+    /// A text of this many characters in every note written (0: position and time only).
+    #[arg(long, default_value_t = 0)]
+    text_bytes: usize,
     /// Notes moved when not --distinct.
     #[arg(long, default_value_t = 100)]
     notes: usize,
@@ -61,6 +64,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
             "distinct": args.distinct,
             "notes": args.notes,
             "repeat": args.repeat,
+            "text_bytes": args.text_bytes,
             "receive_only": args.receive_only,
             "mode": if args.prepare_only { "prepare" } else if args.measure_only { "measure" } else { "prepare+measure" },
         },
@@ -145,7 +149,13 @@ async fn prepare(args: &ColdArgs, target: &Target) -> anyhow::Result<Value> {
         let start = Instant::now();
         for j in 0..args.updates {
             let key = if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
-            set_note(&doc, &notes, &key, note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64));
+            let mut value = note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64);
+            if let (Any::Map(fields), true) = (&mut value, args.text_bytes > 0) {
+                let text: String =
+                    format!("{j:0width$}", width = args.text_bytes).chars().take(args.text_bytes).collect();
+                std::sync::Arc::make_mut(fields).insert("text".to_owned(), Any::from(text));
+            }
+            set_note(&doc, &notes, &key, value);
             if j % 1000 == 999 {
                 tokio::task::yield_now().await;
             }
