@@ -27,15 +27,10 @@ use crate::sync::{ConnId, Inbound, Limits, Principal, Role};
 /// client is slowed by TCP backpressure instead of growing memory.
 const INBOX: usize = 1024;
 
-/// What a room is asked to do.
+/// What a room is asked to do. Rare, large commands are boxed: an inbox allocates its slots
+/// 32 at a time, at the size of the largest command.
 pub(crate) enum Cmd {
-    Join {
-        conn: ConnHandle,
-        principal: Principal,
-        role: Role,
-        /// Taken when the connection is let in before the room is built.
-        reply: Option<oneshot::Sender<Result<(), JoinError>>>,
-    },
+    Join(Box<Join>),
     Frame {
         conn: ConnId,
         msgs: Vec<Inbound>,
@@ -53,11 +48,21 @@ pub(crate) enum Cmd {
     },
     /// Merge a participant's private document (a whole state) as the room's own change;
     /// answered once committed (false: refused, see `sync::Room::merge`).
-    Merge {
-        author: Principal,
-        update: Vec<u8>,
-        reply: oneshot::Sender<bool>,
-    },
+    Merge(Box<Merge>),
+}
+
+pub(crate) struct Join {
+    pub conn: ConnHandle,
+    pub principal: Principal,
+    pub role: Role,
+    /// Taken when the connection is let in before the room is built.
+    pub reply: Option<oneshot::Sender<Result<(), JoinError>>>,
+}
+
+pub(crate) struct Merge {
+    pub author: Principal,
+    pub update: Vec<u8>,
+    pub reply: oneshot::Sender<bool>,
 }
 
 /// Why joining a board failed.
@@ -180,8 +185,12 @@ impl Rooms {
             }
             let handle = self.handle(key);
             let (reply, answer) = oneshot::channel();
-            let cmd =
-                Cmd::Join { conn: conn.clone(), principal: principal.clone(), role, reply: Some(reply) };
+            let cmd = Cmd::Join(Box::new(Join {
+                conn: conn.clone(),
+                principal: principal.clone(),
+                role,
+                reply: Some(reply),
+            }));
             if handle.tx.send(cmd).await.is_err() {
                 self.forget(key, handle.generation);
                 continue;
@@ -224,7 +233,7 @@ impl Rooms {
             }
             let handle = self.handle(key);
             let (reply, answer) = oneshot::channel();
-            let cmd = Cmd::Merge { author: author.clone(), update: update.clone(), reply };
+            let cmd = Cmd::Merge(Box::new(Merge { author: author.clone(), update: update.clone(), reply }));
             if handle.tx.send(cmd).await.is_err() {
                 self.forget(key, handle.generation);
                 continue;
@@ -275,5 +284,15 @@ impl Shared {
 
     fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// An inbox block holds 32 commands at the size of the largest: joins and merges are boxed
+    /// so that a frame, the common command, sets it.
+    #[test]
+    fn a_command_is_no_larger_than_a_frame() {
+        assert!(std::mem::size_of::<super::Cmd>() <= 40, "{} bytes", std::mem::size_of::<super::Cmd>());
     }
 }
