@@ -169,7 +169,9 @@ impl<'a> AppendPlan<'a> {
         }
         let mut heads = Vec::with_capacity(batches.len());
         for batch in batches {
-            let i = self.index(&batch.key.board, &batch.key.doc).expect("every batch's document is planned");
+            let i = self
+                .index(&batch.key.board, &batch.key.doc)
+                .ok_or_else(|| StoreError::Other("a batch's document is not in the plan".into()))?;
             let before =
                 next[i].ok_or_else(|| StoreError::Other("a document's head row was not returned".into()))?;
             let head = before + batch.updates.len() as i64;
