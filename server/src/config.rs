@@ -68,7 +68,8 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_OUTBOX_FRAMES", default_value_t = 1024)]
     pub outbox_frames: usize,
 
-    /// Updates in the log of a board, since its snapshot, that trigger a compaction.
+    /// Updates in the log of a board, since its snapshot, that trigger a compaction (once the
+    /// log is also a quarter of the snapshot's size: docs/durability.md).
     #[arg(long, env = "ATELIER_COMPACT_EVERY", default_value_t = 1000)]
     pub compact_every: u64,
 
