@@ -41,9 +41,11 @@ pub const FRAGMENT: usize = 32 * 1024;
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes tungstenite reads from the socket at a time. Its 128 KiB default, allocated per
 /// connection, would dominate memory; client frames are small (a note move is ~60 bytes) and
-/// larger ones still arrive, in several reads. 1 KiB instead of 4 KiB: 14.9 instead of 17.7 KB
-/// per connection in the rooms benchmark (docs/benchmarks.md).
-const READ_BUFFER: usize = 1024;
+/// larger ones still arrive, in several reads (the buffer grows to hold a frame). 1 KiB instead
+/// of 4 KiB: 14.9 instead of 17.7 KB per connection in the rooms benchmark; 256 bytes instead of
+/// 1 KiB: 11.3 instead of 11.9 (docs/benchmarks.md). A presence update or a small edit still
+/// arrives in one read.
+const READ_BUFFER: usize = 256;
 /// Bytes buffered before tungstenite writes to the socket; every send is flushed anyway.
 /// (The write buffer's upper bound stays unlimited: a joiner's sync step 2 is as large as the
 /// board, and the outbox, not this buffer, bounds what waits for a slow client.)

@@ -23,6 +23,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// 32,766 (a commit with more rows takes several statements).
 const ROWS_PER_STATEMENT: usize = 2_000;
 
+/// Multi-row statements of up to this many rows stay prepared in sqlx's per-connection cache;
+/// larger ones, whose text differs with every row count, are prepared for one use. Cached,
+/// each row count seen kept a prepared statement of several KB on each pooled connection
+/// (1.6 MB in the rooms benchmark, `heaptrack`).
+const CACHED_ROWS: usize = 4;
+
 pub struct SqliteStore {
     pool: SqlitePool,
 }
@@ -126,7 +132,7 @@ impl Store for SqliteStore {
                 " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
                   RETURNING board_id, doc, head",
             );
-            for row in q.build().fetch_all(&mut *tx).await? {
+            for row in q.build().persistent(chunk.len() <= CACHED_ROWS).fetch_all(&mut *tx).await? {
                 after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
             }
         }
@@ -137,7 +143,7 @@ impl Store for SqliteStore {
             q.push_values(chunk, |mut row, (key, seq, data)| {
                 row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
             });
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
         }
         let owners: Vec<_> = batches
             .iter()
@@ -152,7 +158,7 @@ impl Store for SqliteStore {
                 row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
             });
             q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
         }
         for (batch, head) in batches.iter().zip(&heads) {
             let head = *head;
