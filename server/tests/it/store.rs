@@ -180,6 +180,21 @@ async fn exercise(store: Arc<dyn Store>) {
     assert_eq!(tail.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![31, 32, 33, 34, 35]);
     assert_eq!(materialise(tail.snapshot.as_ref(), &tail.log).len(), 35);
 
+    // A large commit: two batches of one document, 1,200 updates.
+    let big = DocKey { board: key.board.clone(), doc: "big".into() };
+    let (_, many) = updates(1_200);
+    let heads = store
+        .append(&[
+            Append { key: big.clone(), updates: many[..700].to_vec(), owners: vec![], versions: vec![] },
+            Append { key: big.clone(), updates: many[700..].to_vec(), owners: vec![], versions: vec![] },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(heads, vec![700, 1_200]);
+    let loaded_big = store.load(&big).await.unwrap();
+    assert_eq!(loaded_big.log.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=1_200).collect::<Vec<_>>());
+    assert!(loaded_big.log.iter().zip(&many).all(|((_, stored), sent)| stored == sent), "in order");
+
     // A snapshot that covers no more than the current one changes nothing (a compaction that
     // lost the race, or a room's snapshot arriving after the compactor's).
     for upto_seq in [20, 30] {
