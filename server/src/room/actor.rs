@@ -53,8 +53,12 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     let mut known_head = Some(stored.head());
     // A board stored as a snapshot alone: that snapshot is the whole committed state, and the
     // sync step 2 a fresh client (empty state vector) gets, before and after the room is built.
+    // It is sent before yrs has decoded it, so it must first pass the structural check every
+    // incoming update passes (a damaged database must not reach clients).
     let stored_state = match (&stored.snapshot, stored.log.is_empty()) {
-        (Some(snapshot), true) => Some(wire::step2_frame(snapshot.data.clone())),
+        (Some(snapshot), true) if crate::sync::validate::check_update_v1(&snapshot.data).is_ok() => {
+            Some(wire::step2_frame(snapshot.data.clone()))
+        }
         _ => None,
     };
     let limits = shared.config.limits.clone();

@@ -190,6 +190,39 @@ async fn a_fresh_client_gets_a_large_stored_board_while_its_room_is_built() {
 }
 
 #[tokio::test]
+async fn a_damaged_stored_board_reaches_no_client() {
+    // A large snapshot that is not a Yjs update (a damaged database): the room cannot be built,
+    // no joiner receives the stored bytes (they fail the structural check that lets a stored
+    // snapshot be sent before it is decoded), and each is told to reconnect.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    let server = TestServer::start(cfg.clone()).await;
+    let fx = Fixture::new(&server).await;
+    server.stop().await;
+    let db = cfg.db.open().await.expect("open db");
+    let key = atelier::store::DocKey::main(fx.board.as_str());
+    let damaged = atelier::store::Snapshot { upto_seq: 1, data: vec![0xff; 200 * 1024] };
+    db.append(&[atelier::store::Append {
+        key: key.clone(),
+        updates: vec![vec![0, 0]],
+        owners: vec![],
+        versions: vec![],
+    }])
+    .await
+    .expect("append");
+    assert!(db.replace_snapshot(&key, &damaged).await.expect("snapshot"));
+    db.close().await;
+
+    let server = TestServer::start(cfg).await;
+    fx.rebind(&server);
+    let c = TestClient::connect(&fx.url("carol").await).await;
+    let (code, _) = c.wait_closed().await;
+    assert_eq!(code, 1013, "told to reconnect");
+    assert!(c.seen.lock().unwrap().sync_order.is_empty(), "{:?}", c.seen.lock().unwrap().sync_order);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn restart_and_graceful_shutdown_keep_everything() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(config(&dir)).await;
