@@ -53,6 +53,24 @@ async fn stored(
     (stored.snapshot.map(|s| s.upto_seq), stored.log.iter().map(|(seq, _)| *seq).collect(), keys)
 }
 
+/// The stored board once `done` holds of it (compactions are background work), or as it is
+/// after 5 s.
+async fn stored_once(
+    cfg: &atelier::ServeConfig,
+    board: &str,
+    done: impl Fn(&(Option<i64>, Vec<i64>, std::collections::BTreeSet<String>)) -> bool,
+) -> (Option<i64>, Vec<i64>, std::collections::BTreeSet<String>) {
+    let mut last = stored(cfg, board).await;
+    for _ in 0..100 {
+        if done(&last) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        last = stored(cfg, board).await;
+    }
+    last
+}
+
 fn keys(prefix: &str, n: usize) -> std::collections::BTreeSet<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
@@ -70,18 +88,12 @@ async fn an_open_board_folds_its_log_from_its_own_document() {
         a.set(&format!("n{i}"), i);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    a.wait_until("every edit saved", |c| c.keys() == 23).await;
-    // The snapshot follows the log while the board stays open (compactions are background work).
-    let mut last = None;
-    for _ in 0..100 {
-        last = Some(stored(&cfg, &fx.board).await);
-        let (snapshot, log, _) = last.as_ref().unwrap();
-        if snapshot.is_some_and(|upto| upto >= 20) && log.len() < 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (snapshot, log, notes) = last.unwrap();
+    // The snapshot follows the log while the board stays open.
+    let last = stored_once(&cfg, &fx.board, |(snapshot, log, _)| {
+        snapshot.is_some_and(|upto| upto >= 20) && log.len() < 5
+    })
+    .await;
+    let (snapshot, log, notes) = last;
     assert!(snapshot.is_some_and(|upto| upto >= 20), "snapshot {snapshot:?}, log {log:?}");
     assert_eq!(
         log,
@@ -125,16 +137,11 @@ async fn a_board_written_elsewhere_too_is_folded_from_the_store() {
         a.set(&format!("n{i}"), i);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    a.wait_until("every edit saved", |c| c.keys() == 13).await;
-    let mut last = None;
-    for _ in 0..100 {
-        last = Some(stored(&cfg, &fx.board).await);
-        if last.as_ref().unwrap().0.is_some_and(|upto| upto >= 10) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (snapshot, log, notes) = last.unwrap();
+    let last = stored_once(&cfg, &fx.board, |(snapshot, _, notes)| {
+        snapshot.is_some_and(|upto| upto >= 10) && notes.len() == 14
+    })
+    .await;
+    let (snapshot, log, notes) = last;
     assert!(snapshot.is_some_and(|upto| upto >= 10), "snapshot {snapshot:?}, log {log:?}");
     let mut want = keys("n", 12);
     want.insert("first".into());
