@@ -16,7 +16,7 @@ SERVER_BIN=${ATELIER_SERVER_BIN:-$ROOT/target/release/atelier}  # another build 
 GEN=$ROOT/target/release/atelier-client
 Y_SWEET=${Y_SWEET:-$(command -v y-sweet || echo /opt/y-sweet/bin/y-sweet)}
 PORT=${BENCH_PORT:-18080}
-SCENARIOS=${SCENARIOS:-"fanout rooms cold cold-receive ingest join-storm join-storm-receive crowd"}
+SCENARIOS=${SCENARIOS:-"fanout rooms rooms-clients cold cold-receive ingest join-storm join-storm-receive crowd"}
 SERVERS=${*:-"atelier-sqlite atelier-postgres y-websocket y-sweet"}
 PG_BASE=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PASSWORD=bench-password-123
@@ -85,6 +85,9 @@ for kind in $SERVERS; do
     case $scenario in
       fanout) run "$kind" fanout --subscribers 200 --rate 200 --secs 12 --warmup-secs 2 ;;
       rooms) run "$kind" rooms --boards 500 --clients 4 --rate 1 --steps 4 --step-secs 3 --secs 6 ;;
+      # The same, every board open from the first step: later steps add connections only, so
+      # the slope is what a connection costs without its share of a board.
+      rooms-clients) run "$kind" rooms --boards 500 --clients 4 --rate 1 --steps 4 --step-secs 3 --secs 6 --ramp clients ;;
       ingest) run "$kind" ingest --writers 1 --secs 10 ;;
       # A public evening: 500 participants on one board, cursors at 1 Hz, one signal each.
       crowd) run "$kind" crowd --participants 500 --cursor-hz 1 --signals 1 --secs 10 --warmup-secs 3 ;;
