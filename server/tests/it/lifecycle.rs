@@ -71,12 +71,9 @@ async fn stored_once(
     last
 }
 
-fn keys(prefix: &str, n: usize) -> std::collections::BTreeSet<String> {
-    (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-#[tokio::test]
-async fn an_open_board_folds_its_log_from_its_own_document() {
+/// A server folding logs every 5 updates, a board and a synced client on it.
+async fn board_folding_every_5() -> (tempfile::TempDir, atelier::ServeConfig, TestServer, Fixture, TestClient)
+{
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(&dir);
     cfg.compact_every = 5;
@@ -84,6 +81,16 @@ async fn an_open_board_folds_its_log_from_its_own_document() {
     let fx = Fixture::new(&server).await;
     let a = TestClient::connect(&fx.url("alice").await).await;
     a.wait_synced().await;
+    (dir, cfg, server, fx, a)
+}
+
+fn keys(prefix: &str, n: usize) -> std::collections::BTreeSet<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[tokio::test]
+async fn an_open_board_folds_its_log_from_its_own_document() {
+    let (_dir, cfg, server, fx, a) = board_folding_every_5().await;
     for i in 0..23 {
         a.set(&format!("n{i}"), i);
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -107,16 +114,9 @@ async fn an_open_board_folds_its_log_from_its_own_document() {
 async fn a_board_written_elsewhere_too_is_folded_from_the_store() {
     // Another node (here: the store used directly) appends to the board while it is open: the
     // room's document no longer holds the whole log, so its snapshot must not replace it.
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(&dir);
-    cfg.compact_every = 5;
-    let server = TestServer::start(cfg.clone()).await;
-    let fx = Fixture::new(&server).await;
-    let a = TestClient::connect(&fx.url("alice").await).await;
-    a.wait_synced().await;
+    let (_dir, cfg, server, fx, a) = board_folding_every_5().await;
     a.set("first", 0);
-    a.wait_until("first saved", |c| c.keys() == 1).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    stored_once(&cfg, &fx.board, |(_, _, notes)| notes.contains("first")).await;
 
     let elsewhere = yrs::Doc::with_client_id(777_001);
     let notes = elsewhere.get_or_insert_map("notes");
