@@ -1,30 +1,37 @@
 //! The WebSocket endpoint: `GET /ws/{board_id}?token=...` speaking y-protocols.
 //!
-//! Each connection runs two tasks: this one reads and decodes frames and hands them to the room;
-//! a writer task drains the connection's bounded outbox into the socket and sends keepalive
-//! pings. The room never waits for a connection: a full outbox closes it with 1013.
-//! Decoding runs on the reading task, so at most one decode per runtime worker runs at a time.
+//! Each connection runs one task: it reads and decodes frames and hands them to the room, writes
+//! what the socket did not take when the room wrote it (the room writes frames straight into
+//! the socket, see `room::conn`), and pings. The room never waits for a connection: a full
+//! backlog closes it with 1013. Decoding runs on the connection's task, so at most one decode
+//! per runtime worker runs at a time.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+
+use futures_util::StreamExt;
 use hyper_util::rt::TokioIo;
+use hyper_util::server::conn::auto::upgrade::{downcast, Parts};
 use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, error, info, warn, Instrument};
 
 use crate::http::{ApiError, AppState};
 use crate::live::LiveConn;
-use crate::room::{outbox, ConnHandle, ConnSignal, JoinError, OutboxReceiver};
+use crate::room::{ConnHandle, ConnSignal, JoinError, Outbox, WsFrame};
 use crate::store::DocKey;
 use crate::sync::{decode_frame, Close, Principal, Role};
 use crate::tenancy::Caller;
@@ -33,10 +40,6 @@ use crate::tenancy::Caller;
 pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// A connection that sent nothing (not even a pong) for this long is closed.
 pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(75);
-/// Messages larger than this go out as fragments of this size. tungstenite copies each frame it
-/// writes into the connection's write buffer and keeps that buffer's capacity, so a 4 MB sync
-/// step 2 sent whole would leave 4 MB behind in every connection that received it.
-pub const FRAGMENT: usize = 32 * 1024;
 /// How long the close handshake may take before the socket is dropped.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes tungstenite reads from the socket at a time. Its 128 KiB default, allocated per
@@ -46,9 +49,7 @@ pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// 1 KiB: 11.3 instead of 11.9 (docs/benchmarks.md). A presence update or a small edit still
 /// arrives in one read.
 const READ_BUFFER: usize = 256;
-/// Bytes buffered before tungstenite writes to the socket; every send is flushed anyway.
-/// (The write buffer's upper bound stays unlimited: a joiner's sync step 2 is as large as the
-/// board, and the outbox, not this buffer, bounds what waits for a slow client.)
+/// Bytes tungstenite buffers before writing: it writes only pongs, straight into the outbox.
 const WRITE_BUFFER: usize = 0;
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +72,7 @@ struct Authorised {
     project_id: String,
 }
 
-type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+type Socket = WebSocketStream<ReadSide>;
 
 /// `GET /ws/{board_id}`: the board's document.
 pub async fn handler(
@@ -127,6 +128,7 @@ async fn upgrade(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
+    let outbox_frames = app.config.outbox_frames;
     tokio::spawn(async move {
         let upgraded = match on_upgrade.await {
             Ok(upgraded) => upgraded,
@@ -135,14 +137,25 @@ async fn upgrade(
                 return;
             }
         };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), WsRole::Server, Some(config)).await;
+        // The TCP socket itself: the room writes frames straight into it (see `room::conn`).
+        let Ok(Parts { io, read_buf, .. }) = downcast::<TokioIo<TcpStream>>(upgraded) else {
+            error!("upgraded connection is not a TCP stream");
+            return;
+        };
+        // Bytes the client sent right after its request, if any. `read_buf` is a slice of the
+        // HTTP connection's read buffer (8 KiB or more): it must not live as long as the socket.
+        let early = read_buf.to_vec();
+        drop(read_buf);
+        let (read, write) = io.into_inner().into_split();
+        let outbox = Outbox::new(write, outbox_frames);
+        let read = ReadSide { read, outbox: outbox.clone() };
+        let socket = WebSocketStream::from_partially_read(read, early, WsRole::Server, Some(config)).await;
         let key = match which {
             Doc::Main => DocKey::main(board),
             Doc::Mine => DocKey::author(board, who.principal.as_str()),
         };
         let span = tracing::info_span!("ws", doc = %key);
-        connection(socket, app, key, who).instrument(span).await
+        connection(socket, outbox, app, key, who).instrument(span).await
     });
     (
         StatusCode::SWITCHING_PROTOCOLS,
@@ -206,13 +219,10 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
     })
 }
 
-async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised) {
+async fn connection(socket: Socket, outbox: Arc<Outbox>, app: AppState, key: DocKey, who: Authorised) {
     let id = app.rooms.next_conn_id();
-    let (outbox_tx, outbox_rx) = outbox(app.config.outbox_frames);
     let signal = Arc::new(ConnSignal::default());
-    let handle = ConnHandle { id, outbox: outbox_tx, signal: signal.clone() };
-    let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write_loop(sink, outbox_rx, signal.clone()));
+    let handle = ConnHandle { id, outbox: outbox.clone(), signal: signal.clone() };
 
     let room = match app.rooms.join(&key, handle, who.principal, who.role).await {
         Ok(room) => room,
@@ -222,7 +232,7 @@ async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised)
                 JoinError::ShuttingDown => Close::SHUTDOWN,
                 JoinError::Retry | JoinError::Unavailable => Close::RELOAD,
             });
-            let _ = writer.await;
+            finish(&outbox, &signal).await;
             return;
         }
     };
@@ -240,27 +250,40 @@ async fn connection(socket: Socket, app: AppState, key: DocKey, who: Authorised)
         },
     );
     debug!(conn = id, role = ?who.role, "joined");
-    read_loop(stream, &room, id, &signal).await;
+    serve(socket, &room, id, &signal, &outbox).await;
     app.live.unregister(id);
     room.leave(id).await;
-    signal.close(Close { code: 1000, reason: "" });
-    let _ = writer.await;
+    signal.close(Close::NORMAL);
+    finish(&outbox, &signal).await;
     debug!(conn = id, "left");
 }
 
-async fn read_loop(
-    mut stream: futures_util::stream::SplitStream<Socket>,
+/// The connection's task once joined: reads and decodes frames and hands them to the room,
+/// writes what the socket did not take at once (see [`Outbox`]) and pings.
+async fn serve(
+    mut stream: Socket,
     room: &crate::room::RoomSender,
     id: u64,
     signal: &ConnSignal,
+    outbox: &Outbox,
 ) {
     let mut deadline = Instant::now() + SILENCE_TIMEOUT;
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         // Biased: once a close is asked for (a revocation, say), no further frame is forwarded,
         // even one that arrived at the same time.
         let next = tokio::select! {
             biased;
             _ = signal.closed() => return,
+            e = outbox.drain() => {
+                debug!(conn = id, error = %e, "socket write failed");
+                signal.close(Close::GONE);
+                return;
+            }
+            _ = ping.tick() => {
+                outbox.send_control(&WsFrame::ping());
+                continue;
+            }
             next = timeout_at(deadline, stream.next()) => next,
         };
         let msg = match next {
@@ -273,6 +296,7 @@ async fn read_loop(
             Ok(Some(Err(e))) => {
                 let why = match e {
                     tungstenite::Error::Capacity(_) => Close::TOO_BIG,
+                    tungstenite::Error::Io(_) | tungstenite::Error::ConnectionClosed => Close::GONE,
                     _ => Close::MALFORMED,
                 };
                 info!(conn = id, code = why.code, error = %e, "websocket error, closing");
@@ -301,68 +325,53 @@ async fn read_loop(
                 return;
             }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            // Answered by the close frame `finish` sends.
             Message::Close(_) => return,
         }
     }
 }
 
-async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<Socket, Message>,
-    mut outbox: OutboxReceiver,
-    signal: Arc<ConnSignal>,
-) {
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    loop {
-        tokio::select! {
-            biased;
-            _ = signal.closed() => break,
-            frame = outbox.recv() => match frame {
-                Some(frame) => {
-                    // A send waits for socket space; a close request must not wait behind it.
-                    tokio::select! {
-                        biased;
-                        _ = signal.closed() => break,
-                        sent = send_frame(&mut sink, frame) => if sent.is_err() {
-                            signal.close(Close { code: 1006, reason: "" });
-                            return;
-                        }
-                    }
-                }
-                None => break,
-            },
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
-                    signal.close(Close { code: 1006, reason: "" });
-                    return;
-                }
-            }
-        }
-    }
-    let why = signal.reason().unwrap_or(Close { code: 1000, reason: "" });
-    // A client that stopped reading must not keep this task alive.
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        let frame = CloseFrame { code: CloseCode::from(why.code), reason: why.reason.into() };
-        let _ = sink.send(Message::Close(Some(frame))).await;
-        let _ = sink.close().await;
-    })
-    .await;
+/// Sends the close frame (unless the socket is broken) after the frame being written, drops
+/// what waited behind it, and ends the sending side; bounded by [`CLOSE_TIMEOUT`] so that a
+/// client that stopped reading cannot keep the connection.
+async fn finish(outbox: &Outbox, signal: &ConnSignal) {
+    let why = signal.reason().unwrap_or(Close::NORMAL);
+    let frame = (why != Close::GONE).then(|| WsFrame::close(why));
+    outbox.close_with(frame.as_ref());
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, outbox.flush()).await;
+    outbox.shutdown();
 }
 
-/// Writes one binary message, as fragments of [`FRAGMENT`] bytes when it is larger.
-async fn send_frame(
-    sink: &mut futures_util::stream::SplitSink<Socket, Message>,
-    frame: bytes::Bytes,
-) -> Result<(), tungstenite::Error> {
-    if frame.len() <= FRAGMENT {
-        return sink.send(Message::Binary(frame)).await;
+/// The socket as tungstenite reads it: the TCP read half, and for what tungstenite writes by
+/// itself (the pong answering a client's ping) the connection's outbox, so that those bytes
+/// queue behind the frame being written instead of splitting it.
+pub struct ReadSide {
+    read: OwnedReadHalf,
+    outbox: Arc<Outbox>,
+}
+
+impl AsyncRead for ReadSide {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
     }
-    let mut start = 0;
-    while start < frame.len() {
-        let end = (start + FRAGMENT).min(frame.len());
-        let opcode = if start == 0 { OpCode::Data(Data::Binary) } else { OpCode::Data(Data::Continue) };
-        sink.send(Message::Frame(Frame::message(frame.slice(start..end), opcode, end == frame.len())))
-            .await?;
-        start = end;
+}
+
+impl AsyncWrite for ReadSide {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // tungstenite writes whole frames from its buffer; they are taken whole.
+        self.outbox.send_control(&WsFrame::encoded(bytes::Bytes::copy_from_slice(buf)));
+        Poll::Ready(Ok(buf.len()))
     }
-    Ok(())
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
 }

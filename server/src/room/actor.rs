@@ -11,7 +11,7 @@ use tracing::{debug, error, info, warn};
 use yrs::updates::decoder::Decode;
 use yrs::ClientID;
 
-use super::{Cmd, ConnHandle, JoinError, Shared};
+use super::{Cmd, ConnHandle, JoinError, Shared, WsFrame};
 use crate::store::{Append, DocKey, Snapshot};
 use crate::sync::{wire, Close, ConnId, Effect, Inbound, Principal, Room};
 
@@ -346,6 +346,8 @@ async fn while_building(
     stored_state: Option<&bytes::Bytes>,
 ) -> Built {
     tokio::pin!(building);
+    // Encoded once for every fresh joiner.
+    let stored_state = stored_state.map(WsFrame::binary);
     let mut early: HashMap<ConnId, ConnHandle> = HashMap::new();
     loop {
         let cmd = tokio::select! {
@@ -354,7 +356,7 @@ async fn while_building(
             cmd = rx.recv(), if backlog.len() < ROUND => cmd,
         };
         let Some(mut cmd) = cmd else { return building.await };
-        if let Some(frame) = stored_state {
+        if let Some(frame) = &stored_state {
             match &mut cmd {
                 Cmd::Join(join) => {
                     if let Some(reply) = join.reply.take() {
@@ -369,7 +371,7 @@ async fn while_building(
                         let fresh =
                             msgs.iter().position(|m| matches!(m, Inbound::Step1(sv) if sv.is_empty()));
                         if let Some(i) = fresh {
-                            if handle.outbox.try_send(frame.clone()) {
+                            if handle.outbox.try_send(frame) {
                                 msgs.remove(i);
                             }
                         }
@@ -437,7 +439,8 @@ struct Actor {
 }
 
 impl Actor {
-    /// Executes the room's effects. A connection whose outbox is full is closed with 1013 and
+    /// Executes the room's effects: frames are written straight into the sockets (see
+    /// `conn`). A connection whose backlog is full is closed with 1013 and
     /// leaves the room, which may produce more effects (its presence removal).
     fn deliver(&mut self, room: &mut Room) {
         while !self.out.is_empty() {
@@ -446,14 +449,16 @@ impl Actor {
                 match effect {
                     Effect::Send(conn, frame) => {
                         if let Some(handle) = self.conns.get(&conn) {
-                            if !offer(handle, frame) {
+                            if !handle.outbox.try_send(&WsFrame::binary(&frame)) {
                                 gone.push(conn);
                             }
                         }
                     }
                     Effect::Broadcast { except, frame } => {
+                        // Encoded once, written as is into every recipient's socket.
+                        let frame = WsFrame::binary(&frame);
                         for (id, handle) in &self.conns {
-                            if Some(*id) != except && !offer(handle, frame.clone()) {
+                            if Some(*id) != except && !handle.outbox.try_send(&frame) {
                                 gone.push(*id);
                             }
                         }
@@ -483,11 +488,6 @@ impl Actor {
             handle.signal.close(why);
         }
     }
-}
-
-/// Queues a frame without waiting. False means the connection is too slow (or gone).
-fn offer(handle: &ConnHandle, frame: bytes::Bytes) -> bool {
-    handle.outbox.try_send(frame)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use conn::{outbox, ConnHandle, ConnSignal, OutboxReceiver, OutboxSender};
+pub use conn::{ConnHandle, ConnSignal, Outbox, WsFrame, FRAGMENT};
 
 use crate::store::{Compactor, DocKey, Store, StoreError, Writer};
 use crate::sync::{ConnId, Inbound, Limits, Principal, Role};

@@ -103,6 +103,10 @@ pub struct Close {
 }
 
 impl Close {
+    /// The connection ended normally (1000).
+    pub const NORMAL: Close = Close { code: 1000, reason: "" };
+    /// The socket broke: no close frame can be sent (1006 is never sent on the wire).
+    pub const GONE: Close = Close { code: 1006, reason: "" };
     /// The client sent bytes that are not a valid message (RFC 6455: 1007 invalid payload).
     pub const MALFORMED: Close = Close { code: 1007, reason: "malformed message" };
     /// A message or the board would exceed a configured size (1009 message too big).

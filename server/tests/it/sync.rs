@@ -171,3 +171,50 @@ async fn one_message_per_frame_even_for_a_multi_message_request() {
     let _ = HashMap::<u8, u8>::new();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_ping_is_answered_between_frames_and_a_client_close_gets_a_close() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(config(&dir)).await;
+    let fx = Fixture::new(&server).await;
+    let writer = TestClient::connect(&fx.url("alice").await).await;
+    writer.wait_synced().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(fx.url("rita").await).await.unwrap();
+    macro_rules! next {
+        () => {
+            tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time")
+        };
+    }
+    // Edits stream to the raw client while it pings: the pong comes back whole between them.
+    for i in 0..200 {
+        writer.set(&format!("n{i}"), i);
+    }
+    ws.send(Ws::Ping(b"still there?".to_vec().into())).await.unwrap();
+    let mut binary = 0;
+    loop {
+        match next!() {
+            Some(Ok(Ws::Pong(payload))) => {
+                assert_eq!(&payload[..], b"still there?");
+                break;
+            }
+            Some(Ok(Ws::Binary(_))) => binary += 1,
+            other => panic!("expected binary frames then a pong, got {other:?}"),
+        }
+    }
+    assert!(binary >= 1, "the server's sync step 1 came first");
+    ws.send(Ws::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }))).await.unwrap();
+    let code = loop {
+        match next!() {
+            Some(Ok(Ws::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(Ws::Binary(_))) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(1000));
+    server.stop().await;
+}
