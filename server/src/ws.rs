@@ -23,7 +23,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
@@ -31,9 +31,9 @@ use tracing::{debug, error, info, warn, Instrument};
 
 use crate::http::{ApiError, AppState};
 use crate::live::LiveConn;
-use crate::room::{ConnHandle, ConnSignal, JoinError, Outbox, WsFrame};
+use crate::room::{ConnHandle, ConnSignal, JoinError, Outbox, RoomSender, WsFrame};
 use crate::store::DocKey;
-use crate::sync::{decode_frame, Close, Principal, Role};
+use crate::sync::{decode_frame, Close, ConnId, Principal, Role};
 use crate::tenancy::Caller;
 
 /// The server pings every connection this often.
@@ -129,33 +129,14 @@ async fn upgrade(
         .max_message_size(Some(max))
         .max_frame_size(Some(max));
     let outbox_frames = app.config.outbox_frames;
+    // Two tasks one after the other: the connection's long-lived task then holds only what
+    // `Joined::run` needs, not the larger state of upgrading and joining (an async block keeps
+    // its captured values for its whole life). See docs/benchmarks.md, memory.
     tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(upgraded) => upgraded,
-            Err(e) => {
-                debug!(error = %e, "upgrade failed");
-                return;
-            }
-        };
-        // The TCP socket itself: the room writes frames straight into it (see `room::conn`).
-        let Ok(Parts { io, read_buf, .. }) = downcast::<TokioIo<TcpStream>>(upgraded) else {
-            error!("upgraded connection is not a TCP stream");
-            return;
-        };
-        // Bytes the client sent right after its request, if any. `read_buf` is a slice of the
-        // HTTP connection's read buffer (8 KiB or more): it must not live as long as the socket.
-        let early = read_buf.to_vec();
-        drop(read_buf);
-        let (read, write) = io.into_inner().into_split();
-        let outbox = Outbox::new(write, outbox_frames);
-        let read = ReadSide { read, outbox: outbox.clone() };
-        let socket = WebSocketStream::from_partially_read(read, early, WsRole::Server, Some(config)).await;
-        let key = match which {
-            Doc::Main => DocKey::main(board),
-            Doc::Mine => DocKey::author(board, who.principal.as_str()),
-        };
-        let span = tracing::info_span!("ws", doc = %key);
-        connection(socket, outbox, app, key, who).instrument(span).await
+        if let Some(joined) = open(on_upgrade, config, outbox_frames, app, board, which, who).await {
+            let span = joined.span.clone();
+            tokio::spawn(joined.run().instrument(span));
+        }
     });
     (
         StatusCode::SWITCHING_PROTOCOLS,
@@ -167,9 +148,8 @@ async fn upgrade(
 
 /// The `Sec-WebSocket-Accept` value for a valid upgrade request (RFC 6455 §4.2.1), or None.
 ///
-/// The upgrade is done here rather than with axum's extractor so that the socket is a
-/// tokio-tungstenite stream whose raw frames can be written: large messages go out as
-/// fragments (see [`FRAGMENT`]).
+/// The upgrade is done here rather than with axum's extractor so that the room can write into
+/// the TCP socket itself (see `room::conn`).
 fn upgrade_accept_key(headers: &HeaderMap) -> Option<String> {
     let has = |name: header::HeaderName, token: &str| {
         headers
@@ -219,21 +199,54 @@ async fn authorise(app: &AppState, board_id: &str, token: &str) -> Result<Author
     })
 }
 
-async fn connection(socket: Socket, outbox: Arc<Outbox>, app: AppState, key: DocKey, who: Authorised) {
+/// Completes the upgrade and joins the room: the connection, once in.
+async fn open(
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    config: WebSocketConfig,
+    outbox_frames: usize,
+    app: AppState,
+    board: String,
+    which: Doc,
+    who: Authorised,
+) -> Option<Box<Joined>> {
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(e) => {
+            debug!(error = %e, "upgrade failed");
+            return None;
+        }
+    };
+    // The TCP socket itself: the room writes frames straight into it (see `room::conn`).
+    let Ok(Parts { io, read_buf, .. }) = downcast::<TokioIo<TcpStream>>(upgraded) else {
+        error!("upgraded connection is not a TCP stream");
+        return None;
+    };
+    // Bytes the client sent right after its request, if any. `read_buf` is a slice of the
+    // HTTP connection's read buffer (8 KiB or more): it must not live as long as the socket.
+    let early = read_buf.to_vec();
+    drop(read_buf);
+    let (read, write) = io.into_inner().into_split();
+    let outbox = Outbox::new(write, outbox_frames);
+    let read = ReadSide { read, outbox: outbox.clone() };
+    let stream = WebSocketStream::from_partially_read(read, early, WsRole::Server, Some(config)).await;
+    let key = match which {
+        Doc::Main => DocKey::main(board),
+        Doc::Mine => DocKey::author(board, who.principal.as_str()),
+    };
+    let span = tracing::info_span!("ws", doc = %key);
     let id = app.rooms.next_conn_id();
     let signal = Arc::new(ConnSignal::default());
     let handle = ConnHandle { id, outbox: outbox.clone(), signal: signal.clone() };
-
-    let room = match app.rooms.join(&key, handle, who.principal, who.role).await {
+    let room = match app.rooms.join(&key, handle, who.principal, who.role).instrument(span.clone()).await {
         Ok(room) => room,
         Err(e) => {
-            warn!(conn = id, error = %e, "join refused");
+            span.in_scope(|| warn!(conn = id, error = %e, "join refused"));
             signal.close(match e {
                 JoinError::ShuttingDown => Close::SHUTDOWN,
                 JoinError::Retry | JoinError::Unavailable => Close::RELOAD,
             });
             finish(&outbox, &signal).await;
-            return;
+            return None;
         }
     };
     app.live.register(
@@ -249,84 +262,106 @@ async fn connection(socket: Socket, outbox: Arc<Outbox>, app: AppState, key: Doc
             signal: signal.clone(),
         },
     );
-    debug!(conn = id, role = ?who.role, "joined");
-    serve(socket, &room, id, &signal, &outbox).await;
-    app.live.unregister(id);
-    room.leave(id).await;
-    signal.close(Close::NORMAL);
-    finish(&outbox, &signal).await;
-    debug!(conn = id, "left");
+    span.in_scope(|| debug!(conn = id, role = ?who.role, "joined"));
+    Some(Box::new(Joined { id, stream, outbox, signal, room, app, span }))
 }
 
-/// The connection's task once joined: reads and decodes frames and hands them to the room,
-/// writes what the socket did not take at once (see [`Outbox`]) and pings.
-async fn serve(
-    mut stream: Socket,
-    room: &crate::room::RoomSender,
-    id: u64,
-    signal: &ConnSignal,
-    outbox: &Outbox,
-) {
-    let mut deadline = Instant::now() + SILENCE_TIMEOUT;
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
-    loop {
-        // Biased: once a close is asked for (a revocation, say), no further frame is forwarded,
-        // even one that arrived at the same time.
-        let next = tokio::select! {
-            biased;
-            _ = signal.closed() => return,
-            e = outbox.drain() => {
-                debug!(conn = id, error = %e, "socket write failed");
-                signal.close(Close::GONE);
-                return;
-            }
-            _ = ping.tick() => {
-                outbox.send_control(&WsFrame::ping());
-                continue;
-            }
-            next = timeout_at(deadline, stream.next()) => next,
-        };
-        let msg = match next {
-            Err(_) => {
-                info!(conn = id, "no message or pong for {SILENCE_TIMEOUT:?}, closing");
-                signal.close(Close::TIMEOUT);
-                return;
-            }
-            Ok(None) => return,
-            Ok(Some(Err(e))) => {
-                let why = match e {
-                    tungstenite::Error::Capacity(_) => Close::TOO_BIG,
-                    tungstenite::Error::Io(_) | tungstenite::Error::ConnectionClosed => Close::GONE,
-                    _ => Close::MALFORMED,
-                };
-                info!(conn = id, code = why.code, error = %e, "websocket error, closing");
-                signal.close(why);
-                return;
-            }
-            Ok(Some(Ok(msg))) => msg,
-        };
-        deadline = Instant::now() + SILENCE_TIMEOUT;
-        match msg {
-            Message::Binary(frame) => match decode_frame(&frame) {
-                Ok(msgs) => {
-                    if !room.frame(id, msgs).await {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    warn!(conn = id, error = %e, bytes = frame.len(), "refused frame, closing");
-                    signal.close(Close::MALFORMED);
+/// A connection in its room: what its task holds while it lives.
+struct Joined {
+    id: ConnId,
+    stream: Socket,
+    outbox: Arc<Outbox>,
+    signal: Arc<ConnSignal>,
+    room: RoomSender,
+    app: AppState,
+    span: tracing::Span,
+}
+
+impl Joined {
+    /// Boxed so that the task's future does not hold a copy of it.
+    async fn run(mut self: Box<Self>) {
+        self.serve().await;
+        self.app.live.unregister(self.id);
+        self.room.leave(self.id).await;
+        self.signal.close(Close::NORMAL);
+        finish(&self.outbox, &self.signal).await;
+        debug!(conn = self.id, "left");
+    }
+
+    /// Reads and decodes frames and hands them to the room, writes what the socket did not take
+    /// at once (see [`Outbox`]), pings, and closes a silent connection. One timer serves the
+    /// pings and the silence deadline.
+    async fn serve(&mut self) {
+        let id = self.id;
+        let mut deadline = Instant::now() + SILENCE_TIMEOUT;
+        let mut ping_due = Instant::now() + PING_EVERY;
+        let timer = tokio::time::sleep_until(ping_due.min(deadline));
+        tokio::pin!(timer);
+        loop {
+            // Biased: once a close is asked for (a revocation, say), no further frame is
+            // forwarded, even one that arrived at the same time.
+            let next = tokio::select! {
+                biased;
+                _ = self.signal.closed() => return,
+                e = self.outbox.drain() => {
+                    debug!(conn = id, error = %e, "socket write failed");
+                    self.signal.close(Close::GONE);
                     return;
                 }
-            },
-            Message::Text(_) => {
-                warn!(conn = id, "text frame, closing");
-                signal.close(Close::TEXT);
-                return;
+                _ = &mut timer => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        info!(conn = id, "no message or pong for {SILENCE_TIMEOUT:?}, closing");
+                        self.signal.close(Close::TIMEOUT);
+                        return;
+                    }
+                    if now >= ping_due {
+                        self.outbox.send_control(&WsFrame::ping());
+                        ping_due = now + PING_EVERY;
+                    }
+                    // The deadline moves with every message; the timer catches up only here.
+                    timer.as_mut().reset(ping_due.min(deadline));
+                    continue;
+                }
+                next = self.stream.next() => next,
+            };
+            let msg = match next {
+                None => return,
+                Some(Err(e)) => {
+                    let why = match e {
+                        tungstenite::Error::Capacity(_) => Close::TOO_BIG,
+                        tungstenite::Error::Io(_) | tungstenite::Error::ConnectionClosed => Close::GONE,
+                        _ => Close::MALFORMED,
+                    };
+                    info!(conn = id, code = why.code, error = %e, "websocket error, closing");
+                    self.signal.close(why);
+                    return;
+                }
+                Some(Ok(msg)) => msg,
+            };
+            deadline = Instant::now() + SILENCE_TIMEOUT;
+            match msg {
+                Message::Binary(frame) => match decode_frame(&frame) {
+                    Ok(msgs) => {
+                        if !self.room.frame(id, msgs).await {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        warn!(conn = id, error = %e, bytes = frame.len(), "refused frame, closing");
+                        self.signal.close(Close::MALFORMED);
+                        return;
+                    }
+                },
+                Message::Text(_) => {
+                    warn!(conn = id, "text frame, closing");
+                    self.signal.close(Close::TEXT);
+                    return;
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                // Answered by the close frame `finish` sends.
+                Message::Close(_) => return,
             }
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
-            // Answered by the close frame `finish` sends.
-            Message::Close(_) => return,
         }
     }
 }

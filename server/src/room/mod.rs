@@ -94,7 +94,17 @@ pub struct RoomSender {
 impl RoomSender {
     /// Queues the messages of one frame; waits while the room's inbox is full.
     pub async fn frame(&self, conn: ConnId, msgs: Vec<Inbound>) -> bool {
-        self.tx.send(Cmd::Frame { conn, msgs }).await.is_ok()
+        self.send(Cmd::Frame { conn, msgs }).await
+    }
+
+    /// Sends a command, waiting while the inbox is full. The wait is boxed: it is rare, and
+    /// every connection's task would otherwise carry its state (docs/benchmarks.md, memory).
+    async fn send(&self, cmd: Cmd) -> bool {
+        match self.tx.try_send(cmd) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(cmd)) => Box::pin(self.tx.send(cmd)).await.is_ok(),
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
     }
 
     /// Changes a live connection's role (revocation lowers it).
@@ -104,7 +114,7 @@ impl RoomSender {
 
     /// Tells the room the connection is gone.
     pub async fn leave(&self, conn: ConnId) {
-        let _ = self.tx.send(Cmd::Leave { conn }).await;
+        self.send(Cmd::Leave { conn }).await;
     }
 }
 
