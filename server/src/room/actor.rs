@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant, MissedTickBehavior};
+use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 use yrs::updates::decoder::Decode;
 use yrs::ClientID;
@@ -35,12 +35,35 @@ enum Exit {
 }
 
 pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: mpsc::Receiver<Cmd>) {
+    // Boxed: loading's state (the stored rows, the build) is freed once the room is built, and
+    // the task keeps only what the room's life needs (an open board's memory, docs/benchmarks.md).
+    let Some(loaded) = Box::pin(load(&shared, &key, generation, &mut rx)).await else { return };
+    live(shared, key, generation, rx, loaded).await
+}
+
+/// What loading hands to the room's life.
+struct Loaded {
+    room: Room,
+    tail: Tail,
+    known_head: Option<i64>,
+    /// Commands that arrived while the room was being built.
+    backlog: Vec<Cmd>,
+}
+
+/// Loads the document and builds its room; None when it cannot (every joiner was refused).
+async fn load(
+    shared: &Shared,
+    key: &DocKey,
+    generation: u64,
+    rx: &mut mpsc::Receiver<Cmd>,
+) -> Option<Box<Loaded>> {
     let loading = Instant::now();
-    let stored = match shared.store.load(&key).await {
+    let stored = match shared.store.load(key).await {
         Ok(stored) => stored,
         Err(e) => {
             error!(error = %e, "cannot load board");
-            return refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Unavailable).await;
+            refuse_all(shared, key, generation, rx, Vec::new(), JoinError::Unavailable).await;
+            return None;
         }
     };
     let mut tail = Tail {
@@ -50,7 +73,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     };
     // The head of the log that the document holds exactly, as long as this room's commits are
     // the only ones (another node appending to the same document makes it unknown).
-    let mut known_head = Some(stored.head());
+    let known_head = Some(stored.head());
     // A board stored as a snapshot alone: that snapshot is the whole committed state, and the
     // sync step 2 a fresh client (empty state vector) gets, before and after the room is built.
     // It is sent before yrs has decoded it, so it must first pass the structural check every
@@ -77,17 +100,19 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         Ok(build())
     } else {
         let building = tokio::task::spawn_blocking(build);
-        while_building(building, &mut rx, &mut backlog, stored_state.as_ref()).await
+        while_building(building, rx, &mut backlog, stored_state.as_ref()).await
     };
     let mut room = match built {
         Ok(Ok(Ok(room))) => room,
         Ok(Ok(Err(e))) => {
             error!(error = %e, "stored board does not load");
-            return refuse_all(&shared, &key, generation, rx, backlog, JoinError::Unavailable).await;
+            refuse_all(shared, key, generation, rx, backlog, JoinError::Unavailable).await;
+            return None;
         }
         Ok(Err(_)) | Err(_) => {
             error!("loading the stored board panicked");
-            return refuse_all(&shared, &key, generation, rx, backlog, JoinError::Unavailable).await;
+            refuse_all(shared, key, generation, rx, backlog, JoinError::Unavailable).await;
+            return None;
         }
     };
     if let Some(frame) = stored_state {
@@ -101,23 +126,46 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
     );
     if tail.due(shared.config.compact_every) {
         // A long tail makes every load slow: fold it now rather than after more writes.
-        compact(&shared, &key, &room, known_head, &mut tail);
+        compact(shared, key, &room, known_head, &mut tail);
     }
+    Some(Box::new(Loaded { room, tail, known_head, backlog }))
+}
 
+/// The room's life: rounds of apply, group commit and relay until it is idle, reloads or the
+/// server shuts down.
+///
+/// The room stays where loading put it, on the heap: the task holds a pointer, not a copy.
+async fn live(
+    shared: Arc<Shared>,
+    key: DocKey,
+    generation: u64,
+    mut rx: mpsc::Receiver<Cmd>,
+    mut loaded: Box<Loaded>,
+) {
+    let mut known_head = loaded.known_head;
+    let Loaded { room, tail, backlog, .. } = &mut *loaded;
     let mut actor =
         Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new(), merges: Vec::new() };
     // Grows with the rounds and is given back after a burst: 256 slots held by every open
     // board were 16 KiB, a quarter of a connection's memory in the rooms benchmark.
     let mut cmds = Vec::new();
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut idle_since = Some(Instant::now());
+    // One timer for the presence tick, a batched presence flush and the idle eviction.
+    let mut next_tick = Instant::now() + TICK;
+    let timer = sleep_until(next_tick);
+    tokio::pin!(timer);
+    let mut armed = Some(next_tick);
     // On shutdown the inbox is closed and what it already holds is still applied and committed
     // (a flush), then every connection is closed with 1001.
     let mut draining = false;
     let exit = loop {
         let idle_deadline = idle_since.filter(|_| !draining).map(|t| t + shared.config.idle);
         let flush_at = room.flush_due().map(|ms| Instant::from_std(shared.epoch) + Duration::from_millis(ms));
+        let wake = [flush_at, idle_deadline].into_iter().flatten().fold(next_tick, Instant::min);
+        if armed != Some(wake) {
+            timer.as_mut().reset(wake);
+            armed = Some(wake);
+        }
         let result = tokio::select! {
             biased;
             _ = shared.shutdown.cancelled(), if !draining => {
@@ -127,35 +175,36 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             }
             _ = std::future::ready(()), if !backlog.is_empty() => {
                 // What arrived while the room was being built, first and in order.
-                cmds.append(&mut backlog);
-                handle(&mut room, &mut actor, &mut cmds, draining, shared.now_ms())
+                cmds.append(backlog);
+                handle(room, &mut actor, &mut cmds, draining, shared.now_ms())
             }
             n = rx.recv_many(&mut cmds, ROUND) => {
                 if n == 0 {
                     break if draining { Exit::Shutdown } else { Exit::InboxClosed };
                 }
-                let handled = handle(&mut room, &mut actor, &mut cmds, draining, shared.now_ms());
+                let handled = handle(room, &mut actor, &mut cmds, draining, shared.now_ms());
                 if n <= KEEP_CMDS && cmds.capacity() > 4 * KEEP_CMDS {
                     cmds.shrink_to(KEEP_CMDS);
                 }
                 handled
             }
-            _ = ticker.tick() => {
+            _ = &mut timer => {
+                armed = None;
+                let now = Instant::now();
+                if idle_deadline.is_some_and(|at| now >= at) {
+                    break Exit::Idle;
+                }
+                if now >= next_tick {
+                    next_tick = now + TICK;
+                }
                 let now = shared.now_ms();
-                guarded(&mut room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
-            }
-            _ = async { if let Some(at) = flush_at { sleep_until(at).await } }, if flush_at.is_some() => {
-                let now = shared.now_ms();
-                guarded(&mut room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
-            }
-            _ = async { if let Some(at) = idle_deadline { sleep_until(at).await } }, if idle_deadline.is_some() => {
-                break Exit::Idle;
+                guarded(room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
             }
         };
         if let Err(why) = result {
             break Exit::Reload(why);
         }
-        actor.deliver(&mut room);
+        actor.deliver(room);
 
         // Commit what this round changed before anyone sees it.
         if let Some(commit) = room.take_commit() {
@@ -177,14 +226,15 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                     })
                     .collect(),
             };
-            let Ok(head) = shared.writer.append(append).await else {
+            // Boxed: the commit's wait would otherwise be part of every open room's task.
+            let Ok(head) = Box::pin(shared.writer.append(append)).await else {
                 break Exit::Reload("commit failed");
             };
             known_head = known_head.filter(|known| known + updates as i64 == head).map(|_| head);
             tail.updates += updates;
             tail.bytes += bytes;
             if let Err(why) = guarded(
-                &mut room,
+                room,
                 |room, out| {
                     room.committed(out);
                     Ok(())
@@ -194,10 +244,10 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
                 break Exit::Reload(why);
             }
             if tail.due(shared.config.compact_every) {
-                compact(&shared, &key, &room, known_head, &mut tail);
+                compact(&shared, &key, room, known_head, tail);
             }
         } else if let Err(why) = guarded(
-            &mut room,
+            room,
             |room, out| {
                 room.settle(out);
                 Ok(())
@@ -206,7 +256,7 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
         ) {
             break Exit::Reload(why);
         }
-        actor.deliver(&mut room);
+        actor.deliver(room);
         // Asked during this round: answered now that the round is committed.
         for reply in actor.snapshots.drain(..) {
             let _ = reply.send(room.encode_state());
@@ -223,22 +273,22 @@ pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut r
             shared.forget(&key, generation);
             debug!("evicted after idle time");
             if tail.updates > 0 {
-                compact(&shared, &key, &room, known_head, &mut tail);
+                compact(&shared, &key, room, known_head, tail);
             }
-            refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Retry).await;
+            refuse_all(&shared, &key, generation, &mut rx, Vec::new(), JoinError::Retry).await;
         }
         Exit::Shutdown => {
             debug!("flushed for shutdown");
             actor.close_all(Close::SHUTDOWN);
             if tail.updates > 0 {
-                compact(&shared, &key, &room, known_head, &mut tail);
+                compact(&shared, &key, room, known_head, tail);
             }
         }
         Exit::Reload(why) => {
             warn!(reason = why, "room dropped; clients reconnect and resync from the store");
             shared.forget(&key, generation);
             actor.close_all(Close::RELOAD);
-            refuse_all(&shared, &key, generation, rx, Vec::new(), JoinError::Retry).await;
+            refuse_all(&shared, &key, generation, &mut rx, Vec::new(), JoinError::Retry).await;
         }
         Exit::InboxClosed => {
             actor.close_all(Close::SHUTDOWN);
@@ -409,7 +459,7 @@ async fn refuse_all(
     shared: &Shared,
     key: &DocKey,
     generation: u64,
-    mut rx: mpsc::Receiver<Cmd>,
+    rx: &mut mpsc::Receiver<Cmd>,
     backlog: Vec<Cmd>,
     answer: JoinError,
 ) {
