@@ -5,12 +5,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 use yrs::updates::decoder::Decode;
 use yrs::ClientID;
 
+use super::inbox::Receiver;
 use super::{Cmd, ConnHandle, JoinError, Shared, WsFrame};
 use crate::store::{Append, DocKey, Snapshot};
 use crate::sync::{wire, Close, ConnId, Effect, Inbound, Principal, Room};
@@ -34,7 +34,7 @@ enum Exit {
     InboxClosed,
 }
 
-pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: mpsc::Receiver<Cmd>) {
+pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: Receiver<Cmd>) {
     // Boxed: loading's state (the stored rows, the build) is freed once the room is built, and
     // the task keeps only what the room's life needs (an open board's memory, docs/benchmarks.md).
     let Some(loaded) = Box::pin(load(&shared, &key, generation, &mut rx)).await else { return };
@@ -51,12 +51,7 @@ struct Loaded {
 }
 
 /// Loads the document and builds its room; None when it cannot (every joiner was refused).
-async fn load(
-    shared: &Shared,
-    key: &DocKey,
-    generation: u64,
-    rx: &mut mpsc::Receiver<Cmd>,
-) -> Option<Box<Loaded>> {
+async fn load(shared: &Shared, key: &DocKey, generation: u64, rx: &mut Receiver<Cmd>) -> Option<Box<Loaded>> {
     let loading = Instant::now();
     let stored = match shared.store.load(key).await {
         Ok(stored) => stored,
@@ -139,7 +134,7 @@ async fn live(
     shared: Arc<Shared>,
     key: DocKey,
     generation: u64,
-    mut rx: mpsc::Receiver<Cmd>,
+    mut rx: Receiver<Cmd>,
     mut loaded: Box<Loaded>,
 ) {
     let mut known_head = loaded.known_head;
@@ -391,7 +386,7 @@ type Built = Result<std::thread::Result<Result<Room, crate::sync::room::LoadErro
 /// decode. That snapshot is committed state and exactly what the room will hold.
 async fn while_building(
     building: tokio::task::JoinHandle<std::thread::Result<Result<Room, crate::sync::room::LoadError>>>,
-    rx: &mut mpsc::Receiver<Cmd>,
+    rx: &mut Receiver<Cmd>,
     backlog: &mut Vec<Cmd>,
     stored_state: Option<&bytes::Bytes>,
 ) -> Built {
@@ -459,7 +454,7 @@ async fn refuse_all(
     shared: &Shared,
     key: &DocKey,
     generation: u64,
-    rx: &mut mpsc::Receiver<Cmd>,
+    rx: &mut Receiver<Cmd>,
     backlog: Vec<Cmd>,
     answer: JoinError,
 ) {

@@ -30,9 +30,6 @@ use crate::sync::{Close, ConnId};
 /// reading a large sync step 2 before the last byte is written.
 pub const FRAGMENT: usize = 32 * 1024;
 
-/// Capacity kept by an emptied backlog; a larger buffer is released once drained.
-const BACKLOG_KEEP: usize = 8;
-
 /// Tells a connection's task to close the socket, and with which code and reason. It is separate
 /// from the outbox so that a full outbox can still be closed.
 #[derive(Debug, Default)]
@@ -274,7 +271,9 @@ impl Outbox {
                 Err(e) => return Err(e),
             }
         }
-        if backlog.chunks.capacity() > BACKLOG_KEEP {
+        // Released once drained: a backlog is rare (a new socket's first frames, a slow client),
+        // and an emptied buffer kept by every connection was 160 bytes each.
+        if backlog.chunks.capacity() > 0 {
             backlog.chunks = VecDeque::new();
         }
         Ok(true)
@@ -380,7 +379,7 @@ mod tests {
         // The backlog is empty: the next frame goes straight into the socket.
         assert!(outbox.try_send(&WsFrame::binary(&message(5, 3))));
         assert_eq!(read_message(&mut client).await, vec![3; 5]);
-        assert!(outbox.state.lock().unwrap().chunks.capacity() <= BACKLOG_KEEP);
+        assert_eq!(outbox.state.lock().unwrap().chunks.capacity(), 0);
         drain.abort();
     }
 

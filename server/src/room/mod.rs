@@ -8,13 +8,14 @@
 
 mod actor;
 mod conn;
+mod inbox;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -27,8 +28,8 @@ use crate::sync::{ConnId, Inbound, Limits, Principal, Role};
 /// client is slowed by TCP backpressure instead of growing memory.
 const INBOX: usize = 1024;
 
-/// What a room is asked to do. Rare, large commands are boxed: an inbox allocates its slots
-/// 32 at a time, at the size of the largest command.
+/// What a room is asked to do. Rare, large commands are boxed: every queued command takes the
+/// size of the largest one.
 pub(crate) enum Cmd {
     Join(Box<Join>),
     Frame {
@@ -82,13 +83,13 @@ pub enum JoinError {
 #[derive(Clone)]
 struct RoomHandle {
     generation: u64,
-    tx: mpsc::Sender<Cmd>,
+    tx: inbox::Sender<Cmd>,
 }
 
 /// A joined connection's way into its room.
 #[derive(Clone)]
 pub struct RoomSender {
-    tx: mpsc::Sender<Cmd>,
+    tx: inbox::Sender<Cmd>,
 }
 
 impl RoomSender {
@@ -102,8 +103,8 @@ impl RoomSender {
     async fn send(&self, cmd: Cmd) -> bool {
         match self.tx.try_send(cmd) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(cmd)) => Box::pin(self.tx.send(cmd)).await.is_ok(),
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(inbox::TrySendError::Full(cmd)) => Box::pin(self.tx.send(cmd)).await.is_ok(),
+            Err(inbox::TrySendError::Closed(_)) => false,
         }
     }
 
@@ -263,7 +264,7 @@ impl Rooms {
             .entry(key.clone())
             .or_insert_with(|| {
                 let generation = self.shared.next_generation.fetch_add(1, Ordering::Relaxed);
-                let (tx, rx) = mpsc::channel(INBOX);
+                let (tx, rx) = inbox::inbox(INBOX);
                 let shared = self.shared.clone();
                 let span = tracing::info_span!("room", doc = %key, generation);
                 self.shared.tasks.spawn(tracing::Instrument::instrument(
