@@ -138,7 +138,9 @@ pub struct Room {
     limits: Limits,
     owners: HashMap<ClientID, Principal>,
     awareness_owner: HashMap<ClientID, ConnId>,
-    conns: HashMap<ConnId, Peer>,
+    /// Boxed: a table of a few connections reserves twice their number of slots, and a peer
+    /// is ~200 bytes (rooms benchmark, docs/benchmarks.md).
+    conns: HashMap<ConnId, Box<Peer>>,
     /// Stored size: snapshot plus log, including what is staged.
     board_bytes: u64,
     staged: Vec<Staged>,
@@ -298,7 +300,7 @@ impl Room {
         let burst = u64::from(self.limits.awareness_per_sec.max(1)) * 1000;
         self.conns.insert(
             conn,
-            Peer {
+            Box::new(Peer {
                 principal,
                 role,
                 doc_ids: HashSet::new(),
@@ -307,7 +309,7 @@ impl Room {
                 tokens_milli: burst,
                 last_refill_ms: now_ms,
                 coalesced: HashSet::new(),
-            },
+            }),
         );
         self.reads.push((conn, Read::Hello));
     }
