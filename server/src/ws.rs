@@ -15,7 +15,6 @@ use std::time::Duration;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-
 use futures_util::StreamExt;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto::upgrade::{downcast, Parts};
@@ -380,7 +379,7 @@ async fn finish(outbox: &Outbox, signal: &ConnSignal) {
 /// The socket as tungstenite reads it: the TCP read half, and for what tungstenite writes by
 /// itself (the pong answering a client's ping) the connection's outbox, so that those bytes
 /// queue behind the frame being written instead of splitting it.
-pub struct ReadSide {
+struct ReadSide {
     read: OwnedReadHalf,
     outbox: Arc<Outbox>,
 }

@@ -137,8 +137,7 @@ async fn live(
     mut rx: Receiver<Cmd>,
     mut loaded: Box<Loaded>,
 ) {
-    let mut known_head = loaded.known_head;
-    let Loaded { room, tail, backlog, .. } = &mut *loaded;
+    let Loaded { room, tail, known_head, backlog } = &mut *loaded;
     let mut actor =
         Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new(), merges: Vec::new() };
     // Grows with the rounds and is given back after a burst: 256 slots held by every open
@@ -225,7 +224,7 @@ async fn live(
             let Ok(head) = Box::pin(shared.writer.append(append)).await else {
                 break Exit::Reload("commit failed");
             };
-            known_head = known_head.filter(|known| known + updates as i64 == head).map(|_| head);
+            *known_head = known_head.filter(|known| known + updates as i64 == head).map(|_| head);
             tail.updates += updates;
             tail.bytes += bytes;
             if let Err(why) = guarded(
@@ -239,7 +238,7 @@ async fn live(
                 break Exit::Reload(why);
             }
             if tail.due(shared.config.compact_every) {
-                compact(&shared, &key, room, known_head, tail);
+                compact(&shared, &key, room, *known_head, tail);
             }
         } else if let Err(why) = guarded(
             room,
@@ -268,7 +267,7 @@ async fn live(
             shared.forget(&key, generation);
             debug!("evicted after idle time");
             if tail.updates > 0 {
-                compact(&shared, &key, room, known_head, tail);
+                compact(&shared, &key, room, *known_head, tail);
             }
             refuse_all(&shared, &key, generation, &mut rx, Vec::new(), JoinError::Retry).await;
         }
@@ -276,7 +275,7 @@ async fn live(
             debug!("flushed for shutdown");
             actor.close_all(Close::SHUTDOWN);
             if tail.updates > 0 {
-                compact(&shared, &key, room, known_head, tail);
+                compact(&shared, &key, room, *known_head, tail);
             }
         }
         Exit::Reload(why) => {
