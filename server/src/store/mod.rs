@@ -28,6 +28,7 @@ macro_rules! insert_first_update {
 pub(crate) use insert_first_update;
 
 mod compactor;
+mod dedicated;
 pub mod directory;
 pub mod images;
 mod postgres;

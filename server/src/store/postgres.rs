@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 
+use super::dedicated::Dedicated;
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
@@ -18,6 +19,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct PgStore {
     pool: PgPool,
+    /// The group commit's own connection (see `dedicated`).
+    writer: Dedicated<Postgres>,
 }
 
 impl PgStore {
@@ -26,7 +29,7 @@ impl PgStore {
         let pool =
             PgPoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: Dedicated::new() })
     }
 }
 
@@ -66,69 +69,7 @@ impl Store for PgStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-        let plan = AppendPlan::new(batches);
-        let mut tx = self.pool.begin().await?;
-        // The head rows stay locked until commit: concurrent writers of the same document (other
-        // nodes) queue here, so sequence order is commit order. Rows are locked in key order
-        // (the plan is sorted), so two commits cannot each hold a row the other waits for.
-        let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
-            plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
-        let after: Vec<(String, String, i64)> = sqlx::query_as(
-            "INSERT INTO doc_head (board_id, doc, head)
-             SELECT b, d, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(b, d, n) ORDER BY b, d
-             ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
-             RETURNING board_id, doc, head",
-        )
-        .bind(&boards)
-        .bind(&docs)
-        .bind(&counts)
-        .fetch_all(&mut *tx)
-        .await?;
-        let heads = plan.batch_heads(batches, after)?;
-        let mut boards = Vec::new();
-        let mut docs = Vec::new();
-        let mut seqs = Vec::new();
-        let mut data = Vec::new();
-        for (key, seq, update) in super::sequenced(batches, &heads) {
-            boards.push(&*key.board);
-            docs.push(&*key.doc);
-            seqs.push(seq);
-            data.push(update);
-        }
-        if !seqs.is_empty() {
-            sqlx::query(
-                "INSERT INTO doc_update (board_id, doc, seq, data)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])",
-            )
-            .bind(&boards)
-            .bind(&docs)
-            .bind(&seqs)
-            .bind(&data)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let (boards, (clients, principals)): (Vec<&str>, (Vec<i64>, Vec<&str>)) = batches
-            .iter()
-            .flat_map(|b| b.owners.iter().map(move |(c, p)| (&*b.key.board, (*c as i64, p.as_str()))))
-            .collect();
-        if !clients.is_empty() {
-            sqlx::query(
-                "INSERT INTO board_client (board_id, client_id, principal)
-                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
-                 ON CONFLICT (board_id, client_id) DO NOTHING",
-            )
-            .bind(&boards)
-            .bind(&clients)
-            .bind(&principals)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (batch, head) in batches.iter().zip(&heads) {
-            let head = *head;
-            super::versions::insert_versions!(tx, batch, head);
-        }
-        tx.commit().await?;
-        Ok(heads)
+        self.writer.run(&self.pool, async |conn| append_on(conn, batches).await).await
     }
 
     async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError> {
@@ -186,12 +127,80 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     fn backend(&self) -> &'static str {
         "postgres"
     }
+}
+
+/// One group commit on the writer's connection.
+async fn append_on(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+    let plan = AppendPlan::new(batches);
+    let mut tx = conn.begin().await?;
+    // The head rows stay locked until commit: concurrent writers of the same document (other
+    // nodes) queue here, so sequence order is commit order. Rows are locked in key order
+    // (the plan is sorted), so two commits cannot each hold a row the other waits for.
+    let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
+        plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
+    let after: Vec<(String, String, i64)> = sqlx::query_as(
+        "INSERT INTO doc_head (board_id, doc, head)
+         SELECT b, d, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(b, d, n) ORDER BY b, d
+         ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
+         RETURNING board_id, doc, head",
+    )
+    .bind(&boards)
+    .bind(&docs)
+    .bind(&counts)
+    .fetch_all(&mut *tx)
+    .await?;
+    let heads = plan.batch_heads(batches, after)?;
+    let mut boards = Vec::new();
+    let mut docs = Vec::new();
+    let mut seqs = Vec::new();
+    let mut data = Vec::new();
+    for (key, seq, update) in super::sequenced(batches, &heads) {
+        boards.push(&*key.board);
+        docs.push(&*key.doc);
+        seqs.push(seq);
+        data.push(update);
+    }
+    if !seqs.is_empty() {
+        sqlx::query(
+            "INSERT INTO doc_update (board_id, doc, seq, data)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])",
+        )
+        .bind(&boards)
+        .bind(&docs)
+        .bind(&seqs)
+        .bind(&data)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let (boards, (clients, principals)): (Vec<&str>, (Vec<i64>, Vec<&str>)) = batches
+        .iter()
+        .flat_map(|b| b.owners.iter().map(move |(c, p)| (&*b.key.board, (*c as i64, p.as_str()))))
+        .collect();
+    if !clients.is_empty() {
+        sqlx::query(
+            "INSERT INTO board_client (board_id, client_id, principal)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+             ON CONFLICT (board_id, client_id) DO NOTHING",
+        )
+        .bind(&boards)
+        .bind(&clients)
+        .bind(&principals)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (batch, head) in batches.iter().zip(&heads) {
+        let head = *head;
+        super::versions::insert_versions!(tx, batch, head);
+    }
+    tx.commit().await?;
+    Ok(heads)
 }
 
 impl_directory!(PgStore);

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
+use super::dedicated::Dedicated;
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
@@ -31,6 +32,8 @@ const CACHED_ROWS: usize = 4;
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The group commit's own connection (see `dedicated`).
+    writer: Dedicated<Sqlite>,
 }
 
 impl SqliteStore {
@@ -54,10 +57,16 @@ impl SqliteStore {
             .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
+        // No ping before handing out a connection: an embedded database's connection does not
+        // go stale, and the ping is a round trip to its thread.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         // After the pool's first connection: an in-memory database lives as long as one does.
         migrate(options.foreign_keys(false)).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer: Dedicated::new() })
     }
 }
 
@@ -120,52 +129,7 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-        let plan = AppendPlan::new(batches);
-        let mut tx = self.pool.begin().await?;
-        let mut after = Vec::with_capacity(plan.docs.len());
-        for chunk in plan.docs.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_head (board_id, doc, head) ");
-            q.push_values(chunk, |mut row, (board, doc, n)| {
-                row.push_bind(*board).push_bind(*doc).push_bind(*n);
-            });
-            q.push(
-                " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
-                  RETURNING board_id, doc, head",
-            );
-            for row in q.build().persistent(chunk.len() <= CACHED_ROWS).fetch_all(&mut *tx).await? {
-                after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-            }
-        }
-        let heads = plan.batch_heads(batches, after)?;
-        let updates: Vec<_> = super::sequenced(batches, &heads).collect();
-        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_update (board_id, doc, seq, data) ");
-            q.push_values(chunk, |mut row, (key, seq, data)| {
-                row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
-            });
-            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
-        }
-        let owners: Vec<_> = batches
-            .iter()
-            .flat_map(|b| {
-                b.owners.iter().map(move |(client, principal)| (&*b.key.board, *client as i64, principal))
-            })
-            .collect();
-        for chunk in owners.chunks(ROWS_PER_STATEMENT) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("INSERT INTO board_client (board_id, client_id, principal) ");
-            q.push_values(chunk, |mut row, (board, client, principal)| {
-                row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
-            });
-            q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
-            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
-        }
-        for (batch, head) in batches.iter().zip(&heads) {
-            let head = *head;
-            super::versions::insert_versions!(tx, batch, head);
-        }
-        tx.commit().await?;
-        Ok(heads)
+        self.writer.run(&self.pool, async |conn| append_on(conn, batches).await).await
     }
 
     async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError> {
@@ -224,12 +188,62 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// One group commit on the writer's connection.
+async fn append_on(conn: &mut SqliteConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+    let plan = AppendPlan::new(batches);
+    let mut tx = conn.begin().await?;
+    let mut after = Vec::with_capacity(plan.docs.len());
+    for chunk in plan.docs.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_head (board_id, doc, head) ");
+        q.push_values(chunk, |mut row, (board, doc, n)| {
+            row.push_bind(*board).push_bind(*doc).push_bind(*n);
+        });
+        q.push(
+            " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
+              RETURNING board_id, doc, head",
+        );
+        for row in q.build().persistent(chunk.len() <= CACHED_ROWS).fetch_all(&mut *tx).await? {
+            after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+        }
+    }
+    let heads = plan.batch_heads(batches, after)?;
+    let updates: Vec<_> = super::sequenced(batches, &heads).collect();
+    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_update (board_id, doc, seq, data) ");
+        q.push_values(chunk, |mut row, (key, seq, data)| {
+            row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
+        });
+        q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
+    }
+    let owners: Vec<_> = batches
+        .iter()
+        .flat_map(|b| {
+            b.owners.iter().map(move |(client, principal)| (&*b.key.board, *client as i64, principal))
+        })
+        .collect();
+    for chunk in owners.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO board_client (board_id, client_id, principal) ");
+        q.push_values(chunk, |mut row, (board, client, principal)| {
+            row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
+        });
+        q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
+        q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
+    }
+    for (batch, head) in batches.iter().zip(&heads) {
+        let head = *head;
+        super::versions::insert_versions!(tx, batch, head);
+    }
+    tx.commit().await?;
+    Ok(heads)
 }
 
 impl_directory!(SqliteStore);
