@@ -91,6 +91,12 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_PRESENCE_BATCH_MS", default_value_t = 50)]
     pub presence_batch_ms: u64,
 
+    /// In rooms of more than 16 connections, a board commits and relays edits at most once
+    /// every this many milliseconds; edits arriving in between go out together, one frame per
+    /// author for each participant (0 relays each round's edits at once).
+    #[arg(long, env = "ATELIER_EDIT_BATCH_MS", default_value_t = 10)]
+    pub edit_batch_ms: u64,
+
     /// Items one participant may add to a board per minute (notes, shapes...), unless the board
     /// sets its own limit (`meta.addsPerMinute`); facilitators are not limited.
     #[arg(long, env = "ATELIER_ADDS_PER_MINUTE", default_value_t = 200)]
@@ -138,6 +144,7 @@ impl ServeConfig {
             max_awareness_bytes: 16 * 1024,
             awareness_per_sec: 30,
             presence_batch_ms: 50,
+            edit_batch_ms: 10,
             adds_per_minute: 200,
             max_pending_bytes: 1024 * 1024,
             public_url: None,
@@ -158,6 +165,7 @@ impl ServeConfig {
             max_awareness_bytes: self.max_awareness_bytes,
             awareness_per_sec: self.awareness_per_sec,
             presence_batch_ms: self.presence_batch_ms,
+            edit_batch_ms: self.edit_batch_ms,
             adds_per_minute: self.adds_per_minute,
             max_pending_bytes: self.max_pending_bytes,
         }

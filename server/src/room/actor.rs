@@ -149,13 +149,17 @@ async fn live(
     let timer = sleep_until(next_tick);
     tokio::pin!(timer);
     let mut armed = Some(next_tick);
+    // When the last commit started, and until when this round's edits wait to be committed
+    // with the next ones (a large room, see `Room::edit_batch`).
+    let mut last_commit: Option<Instant> = None;
+    let mut hold: Option<Instant> = None;
     // On shutdown the inbox is closed and what it already holds is still applied and committed
     // (a flush), then every connection is closed with 1001.
     let mut draining = false;
     let exit = loop {
         let idle_deadline = idle_since.filter(|_| !draining).map(|t| t + shared.config.idle);
         let flush_at = room.flush_due().map(|ms| Instant::from_std(shared.epoch) + Duration::from_millis(ms));
-        let wake = [flush_at, idle_deadline].into_iter().flatten().fold(next_tick, Instant::min);
+        let wake = [flush_at, idle_deadline, hold].into_iter().flatten().fold(next_tick, Instant::min);
         if armed != Some(wake) {
             timer.as_mut().reset(wake);
             armed = Some(wake);
@@ -188,11 +192,16 @@ async fn live(
                 if idle_deadline.is_some_and(|at| now >= at) {
                     break Exit::Idle;
                 }
-                if now >= next_tick {
-                    next_tick = now + TICK;
+                // A batch window that ended (`hold`) needs nothing here: the commit follows.
+                if now >= next_tick || flush_at.is_some_and(|at| now >= at) {
+                    if now >= next_tick {
+                        next_tick = now + TICK;
+                    }
+                    let now = shared.now_ms();
+                    guarded(room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
+                } else {
+                    Ok(())
                 }
-                let now = shared.now_ms();
-                guarded(room, |room, out| { room.tick(now, out); Ok(()) }, &mut actor.out)
             }
         };
         if let Err(why) = result {
@@ -200,8 +209,23 @@ async fn live(
         }
         actor.deliver(room);
 
+        // A large room's edits wait for the end of the batch window opened by its last commit;
+        // reads and snapshot requests, which need a committed state, wait with them.
+        if let Some(window) = room.edit_batch().filter(|_| !draining && room.has_staged()) {
+            let until = last_commit.map(|at| at + Duration::from_millis(window));
+            if let Some(until) = until.filter(|until| *until > Instant::now()) {
+                hold = Some(until);
+                continue;
+            }
+        }
+        // The next window opens from when this commit was due, not from when the timer (late
+        // by up to a millisecond) woke the room: windows would otherwise drift later and later
+        // under a steady flow of edits, each one waiting longer than the last.
+        let due = hold.take().map_or_else(Instant::now, |at| at.min(Instant::now()));
+
         // Commit what this round changed before anyone sees it.
         if let Some(commit) = room.take_commit() {
+            last_commit = Some(due);
             let updates = commit.updates.len() as u64;
             let bytes: u64 = commit.updates.iter().map(|u| u.len() as u64).sum();
             let append = Append {

@@ -68,19 +68,25 @@ pub struct Limits {
     pub max_awareness_bytes: usize,
     pub awareness_per_sec: u32,
     pub max_pending_bytes: usize,
-    /// In a room of more than [`BATCH_PRESENCE_ABOVE`] connections, presence changes are
-    /// gathered for this many milliseconds and relayed as one frame (0: relay each at once).
+    /// In a room of more than [`BATCH_ABOVE`] connections, presence changes are gathered for
+    /// this many milliseconds and relayed as one frame (0: relay each at once).
     pub presence_batch_ms: u64,
+    /// In a room of more than [`BATCH_ABOVE`] connections, edits are committed, and so relayed,
+    /// at most once every this many milliseconds: those arriving in between wait and go out
+    /// together, merged per author (0: each round at once). See [`Room::edit_batch`].
+    pub edit_batch_ms: u64,
     /// Items (notes, shapes, ...) one participant may add per minute, unless the board sets its
     /// own `meta.addsPerMinute` (a public evening: a few signals each). Facilitators are not
     /// limited. A burst up to one minute's worth passes at once (a paste of many notes).
     pub adds_per_minute: u64,
 }
 
-/// Rooms up to this many connections relay each presence change at once (a workshop's cursors
-/// at full rate); larger rooms batch them (see [`Limits::presence_batch_ms`]): relayed one by
-/// one, 500 cursors moving at 1 Hz would be 250,000 frames a second.
-pub const BATCH_PRESENCE_ABOVE: usize = 16;
+/// Rooms up to this many connections relay each presence change and each edit at once (a
+/// workshop's cursors and drags at full rate); larger rooms batch them (see
+/// [`Limits::presence_batch_ms`], [`Limits::edit_batch_ms`]): relayed one by one, 500 cursors
+/// moving at 1 Hz would be 250,000 frames a second, and a note dragged at 60 updates a second
+/// on a public evening's board one frame per participant for each of them.
+pub const BATCH_ABOVE: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -90,6 +96,7 @@ impl Default for Limits {
             awareness_per_sec: 30,
             max_pending_bytes: 1024 * 1024,
             presence_batch_ms: 50,
+            edit_batch_ms: 10,
             adds_per_minute: 200,
         }
     }

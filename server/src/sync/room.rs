@@ -16,7 +16,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 use super::wire::{self, Inbound};
-use super::{rules, Close, ConnId, Effect, Limits, Principal, Role, BATCH_PRESENCE_ABOVE};
+use super::{rules, Close, ConnId, Effect, Limits, Principal, Role, BATCH_ABOVE};
 
 /// Presence not renewed for this long is removed (the y-protocols `outdatedTimeout`).
 pub const AWARENESS_TIMEOUT_MS: u64 = 30_000;
@@ -275,6 +275,19 @@ impl Room {
     /// Number of open connections.
     pub fn connections(&self) -> usize {
         self.conns.len()
+    }
+
+    /// How long this room's edits may wait to be committed together: a room of more than
+    /// [`BATCH_ABOVE`] connections commits at most once per [`Limits::edit_batch_ms`], so that
+    /// edits arriving in between cost each participant one frame per author instead of one
+    /// each (see [`Room::committed`]). None: commit every round at once.
+    pub fn edit_batch(&self) -> Option<u64> {
+        (self.limits.edit_batch_ms > 0 && self.conns.len() > BATCH_ABOVE).then_some(self.limits.edit_batch_ms)
+    }
+
+    /// Whether anything applied waits to be committed ([`Room::take_commit`] would return it).
+    pub fn has_staged(&self) -> bool {
+        !(self.staged.is_empty() && self.staged_owners.is_empty() && self.staged_versions.is_empty())
     }
 
     /// Stored size of the board in bytes (snapshot plus log plus staged updates).
@@ -693,7 +706,7 @@ impl Room {
             return;
         }
         let rate = u64::from(self.limits.awareness_per_sec.max(1));
-        let batch = self.limits.presence_batch_ms > 0 && self.conns.len() > BATCH_PRESENCE_ABOVE;
+        let batch = self.limits.presence_batch_ms > 0 && self.conns.len() > BATCH_ABOVE;
         let Some(peer) = self.conns.get_mut(&conn) else { return };
         refill(peer, rate, now_ms);
         if peer.tokens_milli >= 1000 && peer.coalesced.is_empty() {
@@ -742,7 +755,7 @@ impl Room {
     /// Hands out what must be committed before anyone sees it, if anything. Call
     /// [`Room::committed`] once it is durable.
     pub fn take_commit(&mut self) -> Option<Commit> {
-        if self.staged.is_empty() && self.staged_owners.is_empty() && self.staged_versions.is_empty() {
+        if !self.has_staged() {
             return None;
         }
         let staged = std::mem::take(&mut self.staged);
@@ -1090,7 +1103,7 @@ mod tests {
         // A small room: each change is relayed at once.
         let mut small = room();
         let mut out = Vec::new();
-        for conn in 1..=BATCH_PRESENCE_ABOVE as u64 {
+        for conn in 1..=BATCH_ABOVE as u64 {
             small.join(conn, who(&format!("p{conn}")), Role::Editor, 0);
         }
         small.receive(1, vec![presence(101, 1, "{}")], 0, &mut out).expect("ok");
@@ -1099,7 +1112,7 @@ mod tests {
 
         // A large room: changes wait for the batch, then go out together in one frame.
         let mut large = room();
-        let n = BATCH_PRESENCE_ABOVE as u64 + 40;
+        let n = BATCH_ABOVE as u64 + 40;
         for conn in 1..=n {
             large.join(conn, who(&format!("p{conn}")), Role::Editor, 0);
         }

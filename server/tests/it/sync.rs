@@ -1,6 +1,7 @@
 //! Clients converge through the server; the saved extension; presence.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use yrs::sync::{Awareness, Message};
 use yrs::updates::encoder::Encode;
@@ -216,5 +217,43 @@ async fn a_ping_is_answered_between_frames_and_a_client_close_gets_a_close() {
         }
     };
     assert_eq!(code, Some(1000));
+    server.stop().await;
+}
+
+/// In a room of more than 16 connections, edits arriving within the batch window after a
+/// commit wait for its end and reach the others as one frame; in a room of 16 each edit is
+/// relayed at once. The window is long here (300 ms) so that the two edits, 40 ms apart, fall
+/// in it on a slow machine too; without batching they are two commits, two frames.
+#[tokio::test]
+async fn a_large_room_relays_edits_of_one_batch_window_in_one_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.edit_batch_ms = 300;
+    let server = TestServer::start(cfg).await;
+    let fx = Fixture::new(&server).await;
+    for (connections, frames) in [(17, 1), (16, 2)] {
+        let board = fx.new_board().await;
+        let mut clients = Vec::new();
+        for i in 0..connections {
+            let client = TestClient::connect(&fx.url_for(&board, &format!("p{i}")).await).await;
+            client.wait_synced().await;
+            clients.push(client);
+        }
+        let (writer, observer) = (&clients[0], &clients[1]);
+        // The first edit is committed at once and opens the window.
+        writer.set("a", 1);
+        observer.wait_until("observer has a", |c| c.keys() == 1).await;
+        let before = observer.seen.lock().unwrap().sync_order.len();
+        writer.set("b", 2);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        writer.set("c", 3);
+        observer.wait_until("observer has b and c", |c| c.keys() == 3).await;
+        let updates =
+            observer.seen.lock().unwrap().sync_order[before..].iter().filter(|m| **m == "update").count();
+        assert_eq!(updates, frames, "update frames for two edits in a room of {connections}");
+        for client in &clients {
+            client.close();
+        }
+    }
     server.stop().await;
 }
