@@ -16,6 +16,8 @@ use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectR
 
 /// How long to wait for a pooled connection before reporting the database unreachable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pooled connection idle this long is pinged before use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 pub struct PgStore {
     pool: PgPool,
@@ -26,8 +28,23 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool =
-            PgPoolOptions::new().max_connections(8).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // sqlx pings a connection when it comes back to the pool; pinging it again when it is
+            // handed out, a round trip to the server for every query, is only worth it after it
+            // sat idle (a database restarted meanwhile): joins and board loads each save one.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect(url)
+            .await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(Self { pool, writer: Dedicated::new() })
     }
