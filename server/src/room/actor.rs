@@ -508,35 +508,50 @@ struct Actor {
 
 impl Actor {
     /// Executes the room's effects: frames are written straight into the sockets (see
-    /// `conn`). A connection whose backlog is full is closed with 1013 and
-    /// leaves the room, which may produce more effects (its presence removal).
+    /// `conn`), all of a round's frames for one connection in one write. A connection whose
+    /// backlog is full is closed with 1013 and leaves the room, which may produce more effects
+    /// (its presence removal).
     fn deliver(&mut self, room: &mut Room) {
         while !self.out.is_empty() {
+            let effects = std::mem::take(&mut self.out);
+            // Encoded once, written as is into every recipient's socket.
+            let frames: Vec<Option<WsFrame>> = effects
+                .iter()
+                .map(|effect| match effect {
+                    Effect::Send(_, frame) | Effect::Broadcast { frame, .. } => Some(WsFrame::binary(frame)),
+                    Effect::Close(..) => None,
+                })
+                .collect();
             let mut gone = Vec::new();
-            for effect in std::mem::take(&mut self.out) {
-                match effect {
-                    Effect::Send(conn, frame) => {
-                        if let Some(handle) = self.conns.get(&conn) {
-                            if !handle.outbox.try_send(&WsFrame::binary(&frame)) {
-                                gone.push(conn);
-                            }
+            let mut closing = Vec::new();
+            let mut batch: Vec<&WsFrame> = Vec::new();
+            for (id, handle) in &self.conns {
+                // This connection's frames in order, up to the room closing it.
+                let mut close = None;
+                for (effect, frame) in effects.iter().zip(&frames) {
+                    match effect {
+                        Effect::Send(to, _) if to == id => batch.extend(frame),
+                        Effect::Broadcast { except, .. } if *except != Some(*id) => batch.extend(frame),
+                        Effect::Close(to, why) if to == id => {
+                            close = Some(*why);
+                            break;
                         }
+                        _ => {}
                     }
-                    Effect::Broadcast { except, frame } => {
-                        // Encoded once, written as is into every recipient's socket.
-                        let frame = WsFrame::binary(&frame);
-                        for (id, handle) in &self.conns {
-                            if Some(*id) != except && !handle.outbox.try_send(&frame) {
-                                gone.push(*id);
-                            }
-                        }
-                    }
-                    Effect::Close(conn, why) => {
-                        if let Some(handle) = self.conns.remove(&conn) {
-                            info!(conn, code = why.code, reason = why.reason, "closing connection");
-                            handle.signal.close(why);
-                        }
-                    }
+                }
+                let sent = batch.is_empty() || handle.outbox.try_send_all(&batch);
+                batch.clear();
+                match close {
+                    // The room already let it go: closed, whether its last frames fitted or not.
+                    Some(why) => closing.push((*id, why)),
+                    None if !sent => gone.push(*id),
+                    None => {}
+                }
+            }
+            for (conn, why) in closing {
+                if let Some(handle) = self.conns.remove(&conn) {
+                    info!(conn, code = why.code, reason = why.reason, "closing connection");
+                    handle.signal.close(why);
                 }
             }
             for conn in gone {

@@ -197,11 +197,24 @@ impl Outbox {
     /// Sends a frame without waiting: written now if the socket takes it, queued otherwise.
     /// False when `cap` frames already wait or the connection is closing.
     pub fn try_send(&self, frame: &WsFrame) -> bool {
+        self.try_send_all(&[frame])
+    }
+
+    /// Sends frames in order without waiting, in one write when the socket takes them all (a
+    /// round's frames for one participant: several authors' edits, their presence). False,
+    /// sending none, when `cap` frames already wait or the connection is closing.
+    pub fn try_send_all(&self, frames: &[&WsFrame]) -> bool {
         let Ok(mut backlog) = self.state.lock() else { return false };
         if !backlog.open || backlog.waiting >= self.cap {
             return false;
         }
-        self.push(&mut backlog, frame);
+        let was_empty = backlog.chunks.is_empty();
+        for frame in frames {
+            Self::enqueue(&mut backlog, frame);
+        }
+        if was_empty {
+            self.write_or_wake(&mut backlog);
+        }
         true
     }
 
@@ -238,15 +251,24 @@ impl Outbox {
 
     fn push(&self, backlog: &mut Backlog, frame: &WsFrame) {
         let was_empty = backlog.chunks.is_empty();
+        Self::enqueue(backlog, frame);
+        if was_empty {
+            self.write_or_wake(backlog);
+        }
+    }
+
+    fn enqueue(backlog: &mut Backlog, frame: &WsFrame) {
         for (i, bytes) in frame.parts().iter().enumerate() {
             backlog.chunks.push_back(Chunk { bytes: bytes.clone(), starts_frame: i == 0 });
         }
         backlog.waiting += 1;
-        if was_empty {
-            // Full (WouldBlock) or broken: the task's next write reports a broken socket.
-            if !matches!(self.write(backlog), Ok(true)) {
-                self.queued.notify_one();
-            }
+    }
+
+    /// Writes what the socket takes now; the connection's task is woken for the rest.
+    fn write_or_wake(&self, backlog: &mut Backlog) {
+        // Full (WouldBlock) or broken: the task's next write reports a broken socket.
+        if !matches!(self.write(backlog), Ok(true)) {
+            self.queued.notify_one();
         }
     }
 
@@ -381,6 +403,29 @@ mod tests {
         assert_eq!(read_message(&mut client).await, vec![3; 5]);
         assert_eq!(outbox.state.lock().unwrap().chunks.capacity(), 0);
         drain.abort();
+    }
+
+    #[tokio::test]
+    async fn frames_sent_together_arrive_in_order_and_a_full_backlog_refuses_them_all() {
+        let (outbox, mut client) = pair(3).await;
+        let (small, large, last) = (message(10, 1), message(100_000, 2), message(3, 3));
+        let frames = [WsFrame::binary(&small), WsFrame::binary(&large), WsFrame::binary(&last)];
+        assert!(outbox.try_send_all(&frames.iter().collect::<Vec<_>>()));
+        let drain = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move { outbox.drain().await })
+        };
+        assert_eq!(read_message(&mut client).await, small);
+        assert_eq!(read_message(&mut client).await, large);
+        assert_eq!(read_message(&mut client).await, last);
+        drain.abort();
+
+        // A client that does not read: once `cap` frames wait, a batch is refused whole.
+        let huge = WsFrame::binary(&message(4_000_000, 9));
+        while outbox.try_send(&huge) {}
+        let waiting = outbox.state.lock().unwrap().waiting;
+        assert!(!outbox.try_send_all(&[&frames[0], &frames[2]]));
+        assert_eq!(outbox.state.lock().unwrap().waiting, waiting, "nothing of a refused batch is queued");
     }
 
     #[tokio::test]
