@@ -1,10 +1,10 @@
 //! The group-commit writer's own connection, held outside the pool.
 //!
 //! Every use of a pooled connection costs sqlx two extra round trips to the database (a ping
-//! when the pool hands it out, another when it takes it back, in a task of its own): for
-//! SQLite, each is a hand-off to the connection's thread and back. Appends come from one task
-//! (the [`Writer`](super::Writer)) several hundred times a second, so they keep one connection
-//! of their own and pay only for their statements. A connection that failed is dropped and the
+//! when the pool hands it out, another when it takes it back, in a task of its own). Appends
+//! come from one task (the [`Writer`](super::Writer)) several hundred times a second, so on
+//! PostgreSQL they keep one connection of their own and pay only for their statements. (Not
+//! on SQLite: see `sqlite.rs`.) A connection that failed is dropped and the
 //! next append opens a new one: an error may have left it broken (a PostgreSQL restart).
 
 use sqlx::{Connection, Database, Pool};

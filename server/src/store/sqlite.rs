@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::dedicated::Dedicated;
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
@@ -30,18 +29,8 @@ const ROWS_PER_STATEMENT: usize = 2_000;
 /// (1.6 MB in the rooms benchmark, `heaptrack`).
 const CACHED_ROWS: usize = 4;
 
-/// Each connection's page cache, in KiB (negative: a size, not a page count). SQLite's default
-/// is 2 MiB per connection; here a reader's cache is mostly thrown away anyway, since in WAL
-/// mode a connection drops it whenever another one wrote since its last read (the writer
-/// commits several times a second), and what it held grew with the boards opened: the rooms
-/// benchmark measured 0.6 MB more with the writer's own connection, `heaptrack`, `pcache1`.
-/// The operating system caches the file.
-const PAGE_CACHE: &str = "-512";
-
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// The group commit's own connection (see `dedicated`).
-    writer: Dedicated<Sqlite>,
 }
 
 impl SqliteStore {
@@ -64,18 +53,19 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            .pragma("cache_size", PAGE_CACHE);
+            .foreign_keys(true);
         // No ping before handing out a connection: an embedded database's connection does not
-        // go stale, and the ping is a round trip to its thread.
+        // go stale, and the ping is a round trip to its thread. (The group commit uses the
+        // pool too, unlike PostgreSQL's: a connection of its own, the only one never to see
+        // another's write, kept a full page cache, 0.5 MB more in the rooms benchmark.)
         let pool = SqlitePoolOptions::new()
-            .max_connections(3)
+            .max_connections(4)
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         // After the pool's first connection: an in-memory database lives as long as one does.
         migrate(options.foreign_keys(false)).await?;
-        Ok(Self { pool, writer: Dedicated::new() })
+        Ok(Self { pool })
     }
 }
 
@@ -138,7 +128,52 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-        self.writer.run(&self.pool, async |conn| append_on(conn, batches).await).await
+        let plan = AppendPlan::new(batches);
+        let mut tx = self.pool.begin().await?;
+        let mut after = Vec::with_capacity(plan.docs.len());
+        for chunk in plan.docs.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_head (board_id, doc, head) ");
+            q.push_values(chunk, |mut row, (board, doc, n)| {
+                row.push_bind(*board).push_bind(*doc).push_bind(*n);
+            });
+            q.push(
+                " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
+                  RETURNING board_id, doc, head",
+            );
+            for row in q.build().persistent(chunk.len() <= CACHED_ROWS).fetch_all(&mut *tx).await? {
+                after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
+            }
+        }
+        let heads = plan.batch_heads(batches, after)?;
+        let updates: Vec<_> = super::sequenced(batches, &heads).collect();
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_update (board_id, doc, seq, data) ");
+            q.push_values(chunk, |mut row, (key, seq, data)| {
+                row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
+            });
+            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
+        }
+        let owners: Vec<_> = batches
+            .iter()
+            .flat_map(|b| {
+                b.owners.iter().map(move |(client, principal)| (&*b.key.board, *client as i64, principal))
+            })
+            .collect();
+        for chunk in owners.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO board_client (board_id, client_id, principal) ");
+            q.push_values(chunk, |mut row, (board, client, principal)| {
+                row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
+            });
+            q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
+            q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
+        }
+        for (batch, head) in batches.iter().zip(&heads) {
+            let head = *head;
+            super::versions::insert_versions!(tx, batch, head);
+        }
+        tx.commit().await?;
+        Ok(heads)
     }
 
     async fn replace_snapshot(&self, key: &DocKey, snapshot: &Snapshot) -> Result<bool, StoreError> {
@@ -197,62 +232,12 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
-        self.writer.close().await;
         self.pool.close().await;
     }
 
     fn backend(&self) -> &'static str {
         "sqlite"
     }
-}
-
-/// One group commit on the writer's connection.
-async fn append_on(conn: &mut SqliteConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-    let plan = AppendPlan::new(batches);
-    let mut tx = conn.begin().await?;
-    let mut after = Vec::with_capacity(plan.docs.len());
-    for chunk in plan.docs.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_head (board_id, doc, head) ");
-        q.push_values(chunk, |mut row, (board, doc, n)| {
-            row.push_bind(*board).push_bind(*doc).push_bind(*n);
-        });
-        q.push(
-            " ON CONFLICT (board_id, doc) DO UPDATE SET head = head + excluded.head
-              RETURNING board_id, doc, head",
-        );
-        for row in q.build().persistent(chunk.len() <= CACHED_ROWS).fetch_all(&mut *tx).await? {
-            after.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?));
-        }
-    }
-    let heads = plan.batch_heads(batches, after)?;
-    let updates: Vec<_> = super::sequenced(batches, &heads).collect();
-    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO doc_update (board_id, doc, seq, data) ");
-        q.push_values(chunk, |mut row, (key, seq, data)| {
-            row.push_bind(&*key.board).push_bind(&*key.doc).push_bind(*seq).push_bind(*data);
-        });
-        q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
-    }
-    let owners: Vec<_> = batches
-        .iter()
-        .flat_map(|b| {
-            b.owners.iter().map(move |(client, principal)| (&*b.key.board, *client as i64, principal))
-        })
-        .collect();
-    for chunk in owners.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO board_client (board_id, client_id, principal) ");
-        q.push_values(chunk, |mut row, (board, client, principal)| {
-            row.push_bind(*board).push_bind(*client).push_bind(principal.as_str());
-        });
-        q.push(" ON CONFLICT (board_id, client_id) DO NOTHING");
-        q.build().persistent(chunk.len() <= CACHED_ROWS).execute(&mut *tx).await?;
-    }
-    for (batch, head) in batches.iter().zip(&heads) {
-        let head = *head;
-        super::versions::insert_versions!(tx, batch, head);
-    }
-    tx.commit().await?;
-    Ok(heads)
 }
 
 impl_directory!(SqliteStore);
