@@ -149,7 +149,7 @@ async fn live(
     let timer = sleep_until(next_tick);
     tokio::pin!(timer);
     let mut armed = Some(next_tick);
-    // When the last commit started, and until when this round's edits wait to be committed
+    // When the last commit was due, and until when this round's edits wait to be committed
     // with the next ones (a large room, see `Room::edit_batch`).
     let mut last_commit: Option<Instant> = None;
     let mut hold: Option<Instant> = None;

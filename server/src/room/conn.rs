@@ -208,13 +208,7 @@ impl Outbox {
         if !backlog.open || backlog.waiting >= self.cap {
             return false;
         }
-        let was_empty = backlog.chunks.is_empty();
-        for frame in frames {
-            Self::enqueue(&mut backlog, frame);
-        }
-        if was_empty {
-            self.write_or_wake(&mut backlog);
-        }
+        self.push(&mut backlog, frames);
         true
     }
 
@@ -222,7 +216,7 @@ impl Outbox {
     pub fn send_control(&self, frame: &WsFrame) {
         if let Ok(mut backlog) = self.state.lock() {
             if backlog.open {
-                self.push(&mut backlog, frame);
+                self.push(&mut backlog, &[frame]);
             }
         }
     }
@@ -245,29 +239,22 @@ impl Outbox {
         backlog.chunks.truncate(keep);
         backlog.waiting = 0;
         if let Some(frame) = last {
-            self.push(&mut backlog, frame);
+            self.push(&mut backlog, &[frame]);
         }
     }
 
-    fn push(&self, backlog: &mut Backlog, frame: &WsFrame) {
+    /// Queues `frames` and, if nothing waited before them, writes what the socket takes now;
+    /// the connection's task is woken for the rest.
+    fn push(&self, backlog: &mut Backlog, frames: &[&WsFrame]) {
         let was_empty = backlog.chunks.is_empty();
-        Self::enqueue(backlog, frame);
-        if was_empty {
-            self.write_or_wake(backlog);
+        for frame in frames {
+            for (i, bytes) in frame.parts().iter().enumerate() {
+                backlog.chunks.push_back(Chunk { bytes: bytes.clone(), starts_frame: i == 0 });
+            }
+            backlog.waiting += 1;
         }
-    }
-
-    fn enqueue(backlog: &mut Backlog, frame: &WsFrame) {
-        for (i, bytes) in frame.parts().iter().enumerate() {
-            backlog.chunks.push_back(Chunk { bytes: bytes.clone(), starts_frame: i == 0 });
-        }
-        backlog.waiting += 1;
-    }
-
-    /// Writes what the socket takes now; the connection's task is woken for the rest.
-    fn write_or_wake(&self, backlog: &mut Backlog) {
         // Full (WouldBlock) or broken: the task's next write reports a broken socket.
-        if !matches!(self.write(backlog), Ok(true)) {
+        if was_empty && !matches!(self.write(backlog), Ok(true)) {
             self.queued.notify_one();
         }
     }
