@@ -153,6 +153,8 @@ async fn live(
     // with the next ones (a large room, see `Room::edit_batch`).
     let mut last_commit: Option<Instant> = None;
     let mut hold: Option<Instant> = None;
+    // The inbox is closed and empty: whatever is held is committed at once.
+    let mut inbox_done = false;
     // On shutdown the inbox is closed and what it already holds is still applied and committed
     // (a flush), then every connection is closed with 1001.
     let mut draining = false;
@@ -178,7 +180,11 @@ async fn live(
             }
             n = rx.recv_many(&mut cmds, ROUND) => {
                 if n == 0 {
-                    break if draining { Exit::Shutdown } else { Exit::InboxClosed };
+                    if !room.has_staged() {
+                        break if draining { Exit::Shutdown } else { Exit::InboxClosed };
+                    }
+                    // Closed and empty, with edits held for a batch window: committed first.
+                    inbox_done = true;
                 }
                 let handled = handle(room, &mut actor, &mut cmds, draining, shared.now_ms());
                 if n <= KEEP_CMDS && cmds.capacity() > 4 * KEEP_CMDS {
@@ -211,7 +217,7 @@ async fn live(
 
         // A large room's edits wait for the end of the batch window opened by its last commit;
         // reads and snapshot requests, which need a committed state, wait with them.
-        if let Some(window) = room.edit_batch().filter(|_| !draining && room.has_staged()) {
+        if let Some(window) = room.edit_batch().filter(|_| !draining && !inbox_done && room.has_staged()) {
             let until = last_commit.map(|at| at + Duration::from_millis(window));
             if let Some(until) = until.filter(|until| *until > Instant::now()) {
                 hold = Some(until);

@@ -305,3 +305,37 @@ async fn a_join_storm_on_a_large_board_does_not_leave_a_copy_per_connection() {
     let grown_mb = (peak_rss_kb(server.pid) - before) / 1024;
     assert!(grown_mb < 40, "the server's peak memory grew by {grown_mb} MB for 30 joiners of a 4 MB board");
 }
+
+/// An edit waiting for the end of a large room's batch window when the server shuts down is
+/// committed before the room closes, like every edit the room has taken.
+#[tokio::test]
+async fn shutdown_commits_edits_held_for_a_batch_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir);
+    cfg.edit_batch_ms = 60_000;
+    // Every commit folds the log: nothing is left for the fold at shutdown to carry.
+    cfg.compact_every = 1;
+    let server = TestServer::start(cfg.clone()).await;
+    let fx = Fixture::new(&server).await;
+    let board = fx.new_board().await;
+    let mut clients = Vec::new();
+    for i in 0..17 {
+        let client = TestClient::connect(&fx.url_for(&board, &format!("p{i}")).await).await;
+        client.wait_synced().await;
+        clients.push(client);
+    }
+    // The first edit is committed at once and opens a window of a minute; the second waits.
+    clients[0].set("first", 1);
+    clients[1].wait_until("observer has the first edit", |c| c.keys() == 1).await;
+    clients[0].set("held", 2);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(clients[1].keys(), 1, "the second edit waits for the window");
+    server.stop().await;
+
+    let server = TestServer::start(cfg).await;
+    fx.rebind(&server);
+    let fresh = TestClient::connect(&fx.url_for(&board, "fresh").await).await;
+    fresh.wait_synced().await;
+    fresh.wait_until("the held edit was committed at shutdown", |c| c.keys() == 2).await;
+    server.stop().await;
+}
