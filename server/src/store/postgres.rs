@@ -153,8 +153,78 @@ impl Store for PgStore {
     }
 }
 
-/// One group commit on the writer's connection.
+/// One group commit on the writer's connection: one statement, so one round trip, unless a
+/// batch carries versions (a phase change), which take a transaction of several.
 async fn append_on(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+    if batches.iter().any(|b| !b.versions.is_empty()) {
+        return append_in_transaction(conn, batches).await;
+    }
+    let plan = AppendPlan::new(batches);
+    let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
+        plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
+    // Each update's place counted back from its document's new head (0: the last), in batch
+    // order, the order `AppendPlan::batch_heads` gives the batches.
+    let mut left = counts.clone();
+    let (mut u_boards, mut u_docs, mut backs, mut data) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for batch in batches {
+        let i = plan
+            .index(&batch.key.board, &batch.key.doc)
+            .ok_or_else(|| StoreError::Other("a batch's document is not in the plan".into()))?;
+        for update in &batch.updates {
+            left[i] -= 1;
+            u_boards.push(&*batch.key.board);
+            u_docs.push(&*batch.key.doc);
+            backs.push(left[i]);
+            data.push(update.as_slice());
+        }
+    }
+    let (o_boards, (clients, principals)): (Vec<&str>, (Vec<i64>, Vec<&str>)) = batches
+        .iter()
+        .flat_map(|b| b.owners.iter().map(move |(c, p)| (&*b.key.board, (*c as i64, p.as_str()))))
+        .collect();
+    // The head rows stay locked until the statement commits: concurrent writers of the same
+    // document (other nodes) queue there, so sequence order is commit order; rows are locked in
+    // key order. The log rows take their numbers from the heads the same statement returns.
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "WITH heads AS (
+           INSERT INTO doc_head (board_id, doc, head)
+           SELECT b, d, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(b, d, n) ORDER BY b, d
+           ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
+           RETURNING board_id, doc, head
+         ), logged AS (
+           INSERT INTO doc_update (board_id, doc, seq, data)
+           SELECT u.b, u.d, h.head - u.back, u.data
+             FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bytea[]) AS u(b, d, back, data)
+             JOIN heads h ON h.board_id = u.b AND h.doc = u.d
+           RETURNING 1
+         ), owned AS (
+           INSERT INTO board_client (board_id, client_id, principal)
+           SELECT * FROM unnest($8::text[], $9::bigint[], $10::text[])
+           ON CONFLICT (board_id, client_id) DO NOTHING
+         )
+         -- Every update logged, or the whole statement fails (division by zero): it cannot
+         -- miss, the log rows join the heads on the same keys, but a commit is all or nothing.
+         SELECT board_id, doc, head FROM heads
+          WHERE 1 / ((SELECT count(*) FROM logged) = $11)::int = 1",
+    )
+    .bind(&boards)
+    .bind(&docs)
+    .bind(&counts)
+    .bind(&u_boards)
+    .bind(&u_docs)
+    .bind(&backs)
+    .bind(&data)
+    .bind(&o_boards)
+    .bind(&clients)
+    .bind(&principals)
+    .bind(data.len() as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    plan.batch_heads(batches, rows)
+}
+
+/// A group commit carrying versions: the same rows, then the versions at their batch's head.
+async fn append_in_transaction(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
     let plan = AppendPlan::new(batches);
     let mut tx = conn.begin().await?;
     // The head rows stay locked until commit: concurrent writers of the same document (other
