@@ -153,12 +153,25 @@ impl Store for PgStore {
     }
 }
 
-/// One group commit on the writer's connection: one statement, so one round trip, unless a
-/// batch carries versions (a phase change), which take a transaction of several.
+/// One group commit on the writer's connection: one statement, so one round trip; a commit
+/// carrying versions (a phase change) runs it in a transaction with the versions.
 async fn append_on(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-    if batches.iter().any(|b| !b.versions.is_empty()) {
-        return append_in_transaction(conn, batches).await;
+    if batches.iter().all(|b| b.versions.is_empty()) {
+        return log(conn, batches).await;
     }
+    let mut tx = conn.begin().await?;
+    let heads = log(&mut tx, batches).await?;
+    for (batch, head) in batches.iter().zip(&heads) {
+        let head = *head;
+        super::versions::insert_versions!(tx, batch, head);
+    }
+    tx.commit().await?;
+    Ok(heads)
+}
+
+/// The statement of a group commit: head rows, log rows and client bindings. Returns each
+/// batch's head.
+async fn log(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
     let plan = AppendPlan::new(batches);
     let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
         plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
@@ -221,73 +234,6 @@ async fn append_on(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i6
     .fetch_all(&mut *conn)
     .await?;
     plan.batch_heads(batches, rows)
-}
-
-/// A group commit carrying versions: the same rows, then the versions at their batch's head.
-async fn append_in_transaction(conn: &mut PgConnection, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
-    let plan = AppendPlan::new(batches);
-    let mut tx = conn.begin().await?;
-    // The head rows stay locked until commit: concurrent writers of the same document (other
-    // nodes) queue here, so sequence order is commit order. Rows are locked in key order
-    // (the plan is sorted), so two commits cannot each hold a row the other waits for.
-    let (boards, docs, counts): (Vec<&str>, Vec<&str>, Vec<i64>) =
-        plan.docs.iter().map(|(b, d, n)| (*b, *d, *n)).collect();
-    let after: Vec<(String, String, i64)> = sqlx::query_as(
-        "INSERT INTO doc_head (board_id, doc, head)
-         SELECT b, d, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(b, d, n) ORDER BY b, d
-         ON CONFLICT (board_id, doc) DO UPDATE SET head = doc_head.head + EXCLUDED.head
-         RETURNING board_id, doc, head",
-    )
-    .bind(&boards)
-    .bind(&docs)
-    .bind(&counts)
-    .fetch_all(&mut *tx)
-    .await?;
-    let heads = plan.batch_heads(batches, after)?;
-    let mut boards = Vec::new();
-    let mut docs = Vec::new();
-    let mut seqs = Vec::new();
-    let mut data = Vec::new();
-    for (key, seq, update) in super::sequenced(batches, &heads) {
-        boards.push(&*key.board);
-        docs.push(&*key.doc);
-        seqs.push(seq);
-        data.push(update);
-    }
-    if !seqs.is_empty() {
-        sqlx::query(
-            "INSERT INTO doc_update (board_id, doc, seq, data)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])",
-        )
-        .bind(&boards)
-        .bind(&docs)
-        .bind(&seqs)
-        .bind(&data)
-        .execute(&mut *tx)
-        .await?;
-    }
-    let (boards, (clients, principals)): (Vec<&str>, (Vec<i64>, Vec<&str>)) = batches
-        .iter()
-        .flat_map(|b| b.owners.iter().map(move |(c, p)| (&*b.key.board, (*c as i64, p.as_str()))))
-        .collect();
-    if !clients.is_empty() {
-        sqlx::query(
-            "INSERT INTO board_client (board_id, client_id, principal)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
-             ON CONFLICT (board_id, client_id) DO NOTHING",
-        )
-        .bind(&boards)
-        .bind(&clients)
-        .bind(&principals)
-        .execute(&mut *tx)
-        .await?;
-    }
-    for (batch, head) in batches.iter().zip(&heads) {
-        let head = *head;
-        super::versions::insert_versions!(tx, batch, head);
-    }
-    tx.commit().await?;
-    Ok(heads)
 }
 
 impl_directory!(PgStore);
