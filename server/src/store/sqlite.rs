@@ -2,11 +2,14 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tokio::sync::oneshot;
+use tracing::warn;
 
 use super::directory::{
     board_from, conflict, impl_directory, invite_from, parse, project_from, user_from, NewAudit, NewUser,
@@ -29,8 +32,16 @@ const ROWS_PER_STATEMENT: usize = 2_000;
 /// (1.6 MB in the rooms benchmark, `heaptrack`).
 const CACHED_ROWS: usize = 4;
 
+/// How often the WAL is copied back into the database file, off the commit path.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Held by each group commit, and by a checkpoint while it copies what the commits added
+    /// during its first pass (see `checkpoints`).
+    commits: Arc<tokio::sync::Mutex<()>>,
+    /// Dropped with the store: ends the checkpoint task.
+    _checkpoints: oneshot::Sender<()>,
 }
 
 impl SqliteStore {
@@ -53,7 +64,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(if synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // SQLite's automatic checkpoint runs inside the commit that fills the WAL past 1,000
+            // pages, holding it and every commit queued behind it for a few milliseconds; the
+            // store's own task checkpoints instead (`checkpoints`).
+            .pragma("wal_autocheckpoint", "0");
         // No ping before handing out a connection: an embedded database's connection does not
         // go stale, and the ping is a round trip to its thread. (The group commit uses the
         // pool too, unlike PostgreSQL's: a connection of its own, the only one never to see
@@ -65,8 +80,51 @@ impl SqliteStore {
             .await?;
         // After the pool's first connection: an in-memory database lives as long as one does.
         migrate(options.foreign_keys(false)).await?;
-        Ok(Self { pool })
+        let (stop, stopped) = oneshot::channel();
+        let commits = Arc::new(tokio::sync::Mutex::new(()));
+        tokio::spawn(checkpoints(pool.clone(), commits.clone(), stopped));
+        Ok(Self { pool, commits, _checkpoints: stop })
     }
+}
+
+/// Copies the WAL into the database file every `CHECKPOINT_EVERY`, until the store is dropped
+/// or closed, in two passes: the first beside the group commits (on another pooled connection),
+/// without holding them back; the second, holding them back, copies only what they added
+/// meanwhile, a few pages. The log is then all copied, so the next commit starts it over from
+/// its beginning and the file stays as small as one interval's commits. (A passive checkpoint
+/// alone rarely finds a moment without a commit under a steady load, and the WAL then grows
+/// without end.) Closing the store's last connection checkpoints what is left.
+async fn checkpoints(
+    pool: SqlitePool,
+    commits: Arc<tokio::sync::Mutex<()>>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = every.tick() => {}
+        }
+        if pool.is_closed() {
+            return;
+        }
+        let copied = async {
+            checkpoint(&pool).await?;
+            let _held = commits.lock().await;
+            checkpoint(&pool).await
+        };
+        match copied.await {
+            Ok(()) | Err(StoreError::Db(sqlx::Error::PoolClosed)) => {}
+            Err(e) => warn!(error = %e, "checkpoint failed"),
+        }
+    }
+}
+
+/// Runs one passive checkpoint.
+async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
+    let _: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
+    Ok(())
 }
 
 /// Runs the migrations on a connection of its own with foreign keys off (`options`), then
@@ -128,6 +186,7 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batches: &[Append]) -> Result<Vec<i64>, StoreError> {
+        let _commit = self.commits.lock().await;
         let plan = AppendPlan::new(batches);
         let mut tx = self.pool.begin().await?;
         let mut after = Vec::with_capacity(plan.docs.len());

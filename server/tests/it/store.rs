@@ -289,6 +289,68 @@ async fn sqlite_store() {
     store.ping().await.unwrap();
 }
 
+/// A commit of `bytes` bytes (incompressible, so that each commit fills WAL pages).
+fn bulky(key: &DocKey, bytes: usize) -> Append {
+    let data = (0..bytes).map(|_| rand_u64() as u8).collect();
+    Append { key: key.clone(), updates: vec![data], owners: vec![], versions: vec![] }
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sqlite_copies_the_wal_into_the_database_off_the_commit_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path(), true).await.unwrap();
+    let db = dir.path().join("atelier.db");
+    let before = file_len(&db);
+    // 100 commits of 4 KB: a few hundred WAL pages, fewer than the 1,000 at which SQLite's own
+    // automatic checkpoint (inside a commit) would copy them.
+    let key = DocKey::main(format!("board{}", rand_u64()));
+    for _ in 0..100 {
+        store.append(&[bulky(&key, 4_000)]).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_len(&db) < before + 350_000 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database file did not grow: the WAL was not checkpointed ({} bytes)",
+            file_len(&db)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.load(&key).await.unwrap().log.len(), 100);
+}
+
+#[tokio::test]
+async fn sqlite_starts_the_wal_over_under_a_steady_write_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path(), false).await.unwrap();
+    let wal = dir.path().join("atelier.db-wal");
+    let key = DocKey::main(format!("board{}", rand_u64()));
+    // Commits back to back for three and a half checkpoint intervals. SQLite starts the log
+    // over only at a commit that finds it all copied, which a checkpoint running beside the
+    // commits alone never leaves it: the file would then grow with every commit. Started over
+    // every second, it stays at about one second of commits.
+    let start = tokio::time::Instant::now();
+    let (mut commits, mut early) = (0, None);
+    while start.elapsed() < std::time::Duration::from_millis(3_500) {
+        store.append(&[bulky(&key, 2_000)]).await.unwrap();
+        commits += 1;
+        if early.is_none() && start.elapsed() >= std::time::Duration::from_millis(1_500) {
+            early = Some(file_len(&wal));
+        }
+    }
+    let (early, late) = (early.unwrap_or(0), file_len(&wal));
+    assert!(early > 0, "no WAL after 1.5 s of commits");
+    assert!(
+        late * 2 < early * 3,
+        "the WAL grew from {early} bytes after 1.5 s to {late} after 3.5 s of {commits} commits: it was not started over"
+    );
+    assert_eq!(store.load(&key).await.unwrap().log.len(), commits);
+}
+
 #[tokio::test]
 async fn postgres_store() {
     let db = PgDb::create().await;
