@@ -110,9 +110,11 @@ async fn checkpoints(
             return;
         }
         let copied = async {
-            checkpoint(&pool).await?;
+            // One connection for both passes, taken before the commits are held back.
+            let mut conn = pool.acquire().await?;
+            checkpoint(&mut conn).await?;
             let _held = commits.lock().await;
-            checkpoint(&pool).await
+            checkpoint(&mut conn).await
         };
         match copied.await {
             Ok(()) | Err(StoreError::Db(sqlx::Error::PoolClosed)) => {}
@@ -122,8 +124,8 @@ async fn checkpoints(
 }
 
 /// Runs one passive checkpoint.
-async fn checkpoint(pool: &SqlitePool) -> Result<(), StoreError> {
-    let _: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
+async fn checkpoint(conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    let _: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(conn).await?;
     Ok(())
 }
 
