@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tokio::time::sleep_until;
 use yrs::Doc;
 
+use super::reader::{self, Sent};
 use super::stats::{now_us, r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, generator_json, listener, note, reading_doc, server_json, set_note, Common,
@@ -39,6 +40,11 @@ pub struct FanoutArgs {
     /// How long to wait for late deliveries after the writer stops.
     #[arg(long, default_value_t = 3)]
     drain_secs: u64,
+    /// Subscribers that only read: raw connections that sync, then time each update from the
+    /// writer's clock in the relayed frame without applying it (full clients integrate every
+    /// update into a yrs document of their own, which can saturate the generator's core first).
+    #[arg(long)]
+    receive_only: bool,
 }
 
 pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
@@ -57,22 +63,34 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
     let rec = Recorder::new();
     let connect_times = Arc::new(Latency::new());
 
-    let specs = (0..args.subscribers)
-        .map(|_| {
-            let (doc, reader) = reading_doc(&rec);
-            target.options(&board).doc(doc).listener(listener(&counters, Some(reader)))
-        })
-        .collect();
+    let wdoc = Doc::new();
+    let log = Sent::new(&wdoc);
     let t0 = Instant::now();
-    let (subs, failed, first_error) =
-        connect_all(specs, args.common.connect_concurrency, &connect_times).await;
+    let (subs, readers, failed, first_error) = if args.receive_only {
+        let url = target.options(&board).url()?;
+        let concurrency = args.common.connect_concurrency;
+        let (readers, first_error) =
+            reader::connect(&url, args.subscribers, concurrency, &log, &rec, &counters, &connect_times).await;
+        let failed = args.subscribers - readers.len();
+        (Vec::new(), readers, failed, first_error)
+    } else {
+        let specs = (0..args.subscribers)
+            .map(|_| {
+                let (doc, reader) = reading_doc(&rec);
+                target.options(&board).doc(doc).listener(listener(&counters, Some(reader)))
+            })
+            .collect();
+        let (subs, failed, first_error) =
+            connect_all(specs, args.common.connect_concurrency, &connect_times).await;
+        let subs: Vec<Client> = subs.into_iter().flatten().collect();
+        (subs, Vec::new(), failed, first_error)
+    };
     let connect_all_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let subs: Vec<Client> = subs.into_iter().flatten().collect();
-    if subs.is_empty() {
+    let connected = subs.len() + readers.len();
+    if connected == 0 {
         bail!("no subscriber could connect: {}", first_error.unwrap_or_default());
     }
 
-    let wdoc = Doc::new();
     let (update_bytes, updates) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     {
         let (b, n) = (update_bytes.clone(), updates.clone());
@@ -118,6 +136,9 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
         let (x, y) = ((i * 37 % 1600) as i64, (i * 91 % 900) as i64);
         let t = now_us();
         set_note(&wdoc, &notes, key, note(x, y, t));
+        if args.receive_only {
+            log.record(&wdoc, t);
+        }
         if rec.in_window(t) {
             sent += 1;
         }
@@ -131,7 +152,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
     let generator_report = gen_cpu.map(|c| generator_json(&c)).unwrap_or(Value::Null);
     let window_secs = (end - warm_end).as_secs_f64();
 
-    let expected = sent * subs.len() as u64;
+    let expected = sent * connected as u64;
     let drain_end = Instant::now() + Duration::from_secs(args.drain_secs);
     while rec.delivered.load(Ordering::Relaxed) < expected && Instant::now() < drain_end {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -148,8 +169,9 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
             "secs": args.secs,
             "warmup_secs": args.warmup_secs,
             "notes": args.notes,
+            "receive_only": args.receive_only,
         },
-        "connected": subs.len(),
+        "connected": connected,
         "connect_errors": failed,
         "first_error": first_error,
         "sent": sent,
@@ -167,5 +189,9 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
         "errors": counters.json(),
     });
     close_all(subs.into_iter().chain(std::iter::once(writer))).await;
+    let closing: Vec<_> = readers.into_iter().map(|r| tokio::spawn(r.close())).collect();
+    for c in closing {
+        let _ = c.await;
+    }
     Ok(report)
 }

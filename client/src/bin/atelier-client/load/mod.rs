@@ -9,6 +9,7 @@ mod crowd;
 mod fanout;
 mod ingest;
 mod join_storm;
+mod reader;
 mod rooms;
 pub mod stats;
 
