@@ -253,7 +253,7 @@ impl Client {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Closed("a client must be started within a Tokio runtime".into()))?;
         let url = opts.url()?;
-        let doc = opts.doc.clone().unwrap_or_default();
+        let doc = opts.doc.clone().unwrap_or_else(crate::new_doc);
         let client_id = doc.client_id();
         let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
         let observer_key = format!("atelier-client-{n}");

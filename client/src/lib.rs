@@ -33,5 +33,16 @@ pub use client::{is_final_code, Client, CloseInfo, ConnectionState, Event, Statu
 pub use error::Error;
 pub use options::{ClientOptions, Listener};
 
+/// A new document with a random 32-bit client id, as the stock Yjs client makes them.
+///
+/// yrs's `Doc::new` draws 53-bit ids. Servers built on older yrs (y-sweet 0.9.1, on yrs 0.19)
+/// read client ids in v1 updates as 32-bit and keep the author's edits under a truncated id:
+/// the client's state vector then no longer matches the server's, and a resync after a
+/// reconnect brings the client's own edits back as another author's. [`Client`] uses this for
+/// the document it creates; pass documents made here to [`ClientOptions::doc`].
+pub fn new_doc() -> yrs::Doc {
+    yrs::Doc::with_client_id(u64::from(rand::random::<u32>()))
+}
+
 /// The yrs version this crate is built with, re-exported so applications use the same types.
 pub use yrs;

@@ -109,7 +109,8 @@ impl ClientOptions {
         self
     }
 
-    /// Use this document instead of a new one (its client id is the one the server sees).
+    /// Use this document instead of a new one (its client id is the one the server sees; make it
+    /// with [`crate::new_doc`] for a 32-bit one, as stock Yjs clients have).
     pub fn doc(mut self, doc: Doc) -> Self {
         self.doc = Some(doc);
         self

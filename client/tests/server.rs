@@ -50,6 +50,11 @@ async fn two_clients_converge() {
     let alice = Client::connect(opts(server, &b, &alice_token)).await.unwrap();
     let bob = Client::connect(opts(server, &b, &bob_token)).await.unwrap();
     let mut bob_events = bob.subscribe();
+    // The documents the SDK makes carry 32-bit client ids, as the stock Yjs client's do (servers
+    // on older yrs would truncate longer ones).
+    for c in [&alice, &bob] {
+        assert!(c.doc().client_id().get() <= u64::from(u32::MAX), "{:?}", c.doc().client_id());
+    }
 
     // Concurrent edits on both sides, including a conflict on the same key.
     for i in 0..20 {

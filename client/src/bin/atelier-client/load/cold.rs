@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use atelier_client::{Client, Event};
 use clap::Args;
 use serde_json::{json, Value};
-use yrs::{Any, Doc, Map, Transact};
+use yrs::{Any, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{counting_doc, generator_json, note, server_json, set_note, Common, Target};
@@ -98,7 +98,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
                     s.store(*bytes as u64, Ordering::Relaxed);
                 }
             }));
-            let doc = Doc::new();
+            let doc = atelier_client::new_doc();
             let notes = doc.get_or_insert_map("notes");
             let start = Instant::now();
             let client =

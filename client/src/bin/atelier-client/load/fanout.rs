@@ -9,7 +9,6 @@ use atelier_client::Client;
 use clap::Args;
 use serde_json::{json, Value};
 use tokio::time::sleep_until;
-use yrs::Doc;
 
 use super::reader::{self, Sent};
 use super::stats::{now_us, r2, CpuWindow, Latency, Proc};
@@ -63,15 +62,14 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
     let rec = Recorder::new();
     let connect_times = Arc::new(Latency::new());
 
-    let wdoc = Doc::new();
+    let wdoc = atelier_client::new_doc();
     let log = Sent::new(&wdoc);
     let t0 = Instant::now();
     let (subs, readers, failed, first_error) = if args.receive_only {
         let url = target.options(&board).url()?;
         let concurrency = args.common.connect_concurrency;
-        let (readers, first_error) =
+        let (readers, failed, first_error) =
             reader::connect(&url, args.subscribers, concurrency, &log, &rec, &counters, &connect_times).await;
-        let failed = args.subscribers - readers.len();
         (Vec::new(), readers, failed, first_error)
     } else {
         let specs = (0..args.subscribers)

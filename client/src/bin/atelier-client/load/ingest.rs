@@ -60,7 +60,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
     let connect_times = Arc::new(Latency::new());
 
     // Writers' documents first: the subscriber tracks their client ids' clocks.
-    let wdocs: Vec<Doc> = (0..args.writers).map(|_| Doc::new()).collect();
+    let wdocs: Vec<Doc> = (0..args.writers).map(|_| atelier_client::new_doc()).collect();
     let ids: Vec<ClientID> = wdocs.iter().map(|d| d.client_id()).collect();
     let seen: Arc<Vec<AtomicU32>> = Arc::new(ids.iter().map(|_| AtomicU32::new(0)).collect());
     let notify = Arc::new(Notify::new());

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use atelier_client::{Client, Event};
 use clap::Args;
 use serde_json::{json, Value};
-use yrs::{Any, Doc, Map, Transact};
+use yrs::{Any, Map, Transact};
 
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{
@@ -102,7 +102,7 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
         let mut docs = Vec::with_capacity(args.clients);
         let specs = (0..args.clients)
             .map(|_| {
-                let d = Doc::new();
+                let d = atelier_client::new_doc();
                 docs.push(d.clone());
                 let (s, counting) = (step2.clone(), listener(&counters, None));
                 target

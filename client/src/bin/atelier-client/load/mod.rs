@@ -312,7 +312,7 @@ pub async fn receive_step2(url: String) -> Option<Duration> {
 
 /// A document that counts the bytes of the updates its local transactions produce.
 pub fn counting_doc() -> anyhow::Result<(Doc, Arc<AtomicU64>)> {
-    let doc = Doc::new();
+    let doc = atelier_client::new_doc();
     let written = Arc::new(AtomicU64::new(0));
     let w = written.clone();
     doc.observe_update_v1("load-bytes", move |_, e| {
@@ -399,7 +399,7 @@ pub struct Reader {
 
 /// A document whose `notes` map reports every remote value with a `t` to `rec`.
 pub fn reading_doc(rec: &Arc<Recorder>) -> (Doc, Arc<Reader>) {
-    let doc = Doc::new();
+    let doc = atelier_client::new_doc();
     let notes = doc.get_or_insert_map("notes");
     let reader = Arc::new(Reader { synced: AtomicBool::new(false) });
     let (rec, me) = (rec.clone(), reader.clone());
@@ -472,44 +472,64 @@ pub fn set_note(doc: &Doc, notes: &MapRef, key: &str, value: Any) {
 }
 
 /// Connects every client (at most `concurrency` at a time), recording each connect+sync time.
-/// Returns the clients in order (`None` for failures) and the first error.
+/// Returns the clients in order (`None` for failures), how many failed and the first error.
 pub async fn connect_all(
     specs: Vec<ClientOptions>,
     concurrency: usize,
     times: &Arc<Latency>,
 ) -> (Vec<Option<Client>>, usize, Option<String>) {
+    let connects =
+        specs.into_iter().map(|opts| async move { Client::connect(opts).await.map_err(|e| e.to_string()) });
+    connect_bounded(connects, concurrency, times).await
+}
+
+/// Runs each connect (a future that resolves once synced), at most `concurrency` at a time and
+/// each within 60 s, recording the time each took from its turn to its sync. Returns the
+/// connections in order (`None` for failures), how many failed and the first error.
+pub async fn connect_bounded<T, F>(
+    connects: impl IntoIterator<Item = F>,
+    concurrency: usize,
+    times: &Arc<Latency>,
+) -> (Vec<Option<T>>, usize, Option<String>)
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, String>> + Send + 'static,
+{
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, opts) in specs.into_iter().enumerate() {
+    for (i, connect) in connects.into_iter().enumerate() {
         let (gate, times) = (gate.clone(), times.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;
             let start = Instant::now();
-            let result = tokio::time::timeout(Duration::from_secs(60), Client::connect(opts)).await;
-            let result = match result {
-                Ok(Ok(client)) => {
+            let result = match tokio::time::timeout(Duration::from_secs(60), connect).await {
+                Ok(Ok(conn)) => {
                     times.record(start.elapsed());
-                    Ok(client)
+                    Ok(conn)
                 }
-                Ok(Err(e)) => Err(e.to_string()),
+                Ok(Err(e)) => Err(e),
                 Err(_) => Err("no sync within 60s".to_owned()),
             };
             (i, result)
         });
     }
-    let mut out: Vec<Option<Client>> = Vec::new();
+    let mut out: Vec<Option<T>> = Vec::new();
     let mut failed = 0;
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {
-        let Ok((i, result)) = joined else {
-            failed += 1;
-            continue;
+        let (i, result) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert(e.to_string());
+                continue;
+            }
         };
         if out.len() <= i {
             out.resize_with(i + 1, || None);
         }
         match result {
-            Ok(client) => out[i] = Some(client),
+            Ok(conn) => out[i] = Some(conn),
             Err(e) => {
                 failed += 1;
                 first_error.get_or_insert(e);
@@ -600,7 +620,7 @@ mod tests {
 
     #[test]
     fn notes_carry_their_send_time() {
-        let doc = Doc::new();
+        let doc = atelier_client::new_doc();
         let notes = doc.get_or_insert_map("notes");
         set_note(&doc, &notes, "n1", note(10, 20, 123_456_789_012));
         let txn = doc.transact();

@@ -9,11 +9,11 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use atelier_client::protocol::{decode_frame, step2_frame, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
@@ -21,7 +21,7 @@ use yrs::block::ClientID;
 use yrs::{Doc, ReadTxn, Transact};
 
 use super::stats::{now_us, Latency};
-use super::{Counters, Recorder};
+use super::{connect_bounded, Counters, Recorder};
 
 /// What the writer sent: for each of its transactions, its client's clock once applied and the
 /// send time carried in the note. Clocks only grow, so the log is sorted by them.
@@ -71,7 +71,8 @@ impl Reader {
 }
 
 /// Opens `n` readers on `url`, at most `concurrency` connecting at a time, each recording its
-/// connect+sync time into `times`. Returns the readers that synced and the first error.
+/// connect+sync time into `times`. Returns the readers that synced, how many failed and the
+/// first error.
 pub async fn connect(
     url: &str,
     n: usize,
@@ -80,36 +81,10 @@ pub async fn connect(
     rec: &Arc<Recorder>,
     counters: &Arc<Counters>,
     times: &Arc<Latency>,
-) -> (Vec<Reader>, Option<String>) {
-    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..n {
-        let (gate, url, sent, rec, counters, times) =
-            (gate.clone(), url.to_owned(), sent.clone(), rec.clone(), counters.clone(), times.clone());
-        tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            let start = Instant::now();
-            let reader = tokio::time::timeout(Duration::from_secs(60), open(url, sent, rec, counters)).await;
-            let reader = reader.unwrap_or_else(|_| Err("no sync within 60s".to_owned()));
-            if reader.is_ok() {
-                times.record(start.elapsed());
-            }
-            reader
-        });
-    }
-    let (mut readers, mut first_error) = (Vec::with_capacity(n), None);
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(Ok(reader)) => readers.push(reader),
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(e) => {
-                first_error.get_or_insert(e.to_string());
-            }
-        }
-    }
-    (readers, first_error)
+) -> (Vec<Reader>, usize, Option<String>) {
+    let connects = (0..n).map(|_| open(url.to_owned(), sent.clone(), rec.clone(), counters.clone()));
+    let (readers, failed, first_error) = connect_bounded(connects, concurrency, times).await;
+    (readers.into_iter().flatten().collect(), failed, first_error)
 }
 
 /// Connects, sends an empty sync step 1 and waits for the server's step 2, then reads on in a
