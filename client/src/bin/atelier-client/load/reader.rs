@@ -4,8 +4,10 @@
 //! A full client integrates every relayed update into its own yrs document and runs its
 //! observers: 200 of them at 200 updates/s are 40,000 integrations a second, which saturate the
 //! generator's core before a slower machine's server (the generator, not the server, then sets
-//! the latency). A reader decodes each frame (the same parsing as the SDK) and reads the state
-//! vector of the update in it; every update the writer made up to that clock is delivered.
+//! the latency). A reader decodes each frame (the same parsing as the SDK) and reads the clock
+//! ranges of the writer's items in it; every writer transaction in those ranges is delivered.
+//! The writer's client id must reach the reader unchanged: y-sweet 0.9.1 truncates ids to 32
+//! bits, so the writer's document comes from `atelier_client::new_doc`.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
