@@ -38,8 +38,9 @@ pub use options::{ClientOptions, Listener};
 /// yrs's `Doc::new` draws 53-bit ids. Servers built on older yrs (y-sweet 0.9.1, on yrs 0.19)
 /// read client ids in v1 updates as 32-bit and keep the author's edits under a truncated id:
 /// the client's state vector then no longer names what the server holds (seen with y-sweet:
-/// the relayed edits carried the id's low 32 bits), so by the sync protocol a resync would send
-/// the client its own edits again under the other id. [`Client`] uses this for the document it
+/// the relayed edits carried another 32-bit id, the 7-byte varint decoded with shifts that wrap
+/// at 32 bits), so by the sync protocol a resync would send the client its own edits again
+/// under the other id. [`Client`] uses this for the document it
 /// creates; pass documents made here to [`ClientOptions::doc`].
 pub fn new_doc() -> yrs::Doc {
     yrs::Doc::with_client_id(u64::from(rand::random::<u32>()))
