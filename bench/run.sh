@@ -16,6 +16,10 @@ SERVER_BIN=${ATELIER_SERVER_BIN:-$ROOT/target/release/atelier}  # another build 
 GEN=$ROOT/target/release/atelier-client
 Y_SWEET=${Y_SWEET:-$(command -v y-sweet || echo /opt/y-sweet/bin/y-sweet)}
 PORT=${BENCH_PORT:-18080}
+# Atelier's Prometheus endpoint: the server's own timings in each report (BENCH_METRICS=0: off,
+# to measure what recording them costs).
+METRICS_PORT=$((PORT + 1))
+METRICS=${BENCH_METRICS:-1}
 SCENARIOS=${SCENARIOS:-"fanout rooms rooms-clients cold cold-receive ingest join-storm join-storm-receive crowd"}
 SERVERS=${*:-"atelier-sqlite atelier-postgres y-websocket y-sweet"}
 PG_BASE=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
@@ -45,9 +49,16 @@ start_server() { # $1 server kind, $2 data dir / db name; sets SPID and GEN_ARGS
         ATELIER_ADMIN_PASSWORD=$PASSWORD "$SERVER_BIN" admin "${dbargs[@]}" create-tenant --name Bench --admin-email bench@bench.test >/dev/null
         touch "$data.tenant"
       fi
-      ATELIER_LISTEN=127.0.0.1:$PORT RUST_LOG=warn taskset -c 0 "$SERVER_BIN" serve "${dbargs[@]}" >/dev/null 2>"$data.log" &
+      local metrics_env=() metrics_args=()
+      if [ "$METRICS" != 0 ]; then
+        metrics_env=(ATELIER_METRICS_LISTEN=127.0.0.1:$METRICS_PORT)
+        metrics_args=(--metrics-url "http://127.0.0.1:$METRICS_PORT/metrics")
+      fi
+      env ATELIER_LISTEN=127.0.0.1:$PORT "${metrics_env[@]}" RUST_LOG=warn \
+        taskset -c 0 "$SERVER_BIN" serve "${dbargs[@]}" >/dev/null 2>"$data.log" &
       SPID=$!
-      GEN_ARGS=(--api "http://127.0.0.1:$PORT" --email bench@bench.test --url-template "ws://127.0.0.1:$PORT/ws/{board}")
+      GEN_ARGS=(--api "http://127.0.0.1:$PORT" --email bench@bench.test --url-template "ws://127.0.0.1:$PORT/ws/{board}"
+        "${metrics_args[@]}")
       ;;
     y-websocket)
       HOST=127.0.0.1 PORT=$PORT taskset -c 0 node "$ROOT/bench/node_modules/@y/websocket-server/src/server.js" >/dev/null 2>&1 &

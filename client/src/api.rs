@@ -131,14 +131,43 @@ impl Api {
         Ok(value)
     }
 
+    /// `GET {path}` (outside `/api/v1`, e.g. `/metrics` on a metrics listener); returns the body
+    /// as text, or [`Error::Api`] for an error status.
+    pub async fn get_text(&self, path: &str) -> Result<String, Error> {
+        let (status, body) = self.exchange("GET", path, None, "*/*").await?;
+        let text =
+            String::from_utf8(body).map_err(|_| Error::Http(format!("GET {path}: the body is not UTF-8")))?;
+        if status >= 400 {
+            return Err(Error::Api { status, message: text });
+        }
+        Ok(text)
+    }
+
     /// One HTTP request: returns the status and the JSON body (`null` when empty).
     async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), Error> {
+        let (status, raw) = self.exchange(method, path, body, "application/json").await?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok((status, Value::Null));
+        }
+        let value = serde_json::from_slice(&raw)
+            .map_err(|e| Error::Http(format!("{method} {path}: HTTP {status}, body is not JSON: {e}")))?;
+        Ok((status, value))
+    }
+
+    /// One HTTP request: returns the status and the body.
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        accept: &str,
+    ) -> Result<(u16, Vec<u8>), Error> {
         let http = |what: String| Error::Http(format!("{method} {path}: {what}"));
         let exchange = async {
             let mut stream = TcpStream::connect(&self.authority).await.map_err(|e| http(e.to_string()))?;
             let payload = body.map(|b| b.to_string()).unwrap_or_default();
             let mut head = format!(
-                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n",
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: {accept}\r\n",
                 self.authority
             );
             if let Some(token) = &self.token {
@@ -176,8 +205,8 @@ fn list(body: Value) -> Result<Vec<Value>, Error> {
     }
 }
 
-/// Parses an HTTP/1.1 response read to the end (`Connection: close`).
-fn parse_response(raw: &[u8]) -> Result<(u16, Value), String> {
+/// Parses an HTTP/1.1 response read to the end (`Connection: close`): status and body.
+fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no end of headers")?;
     let head = std::str::from_utf8(&raw[..split]).map_err(|_| "headers are not UTF-8")?;
     let mut lines = head.split("\r\n");
@@ -212,11 +241,7 @@ fn parse_response(raw: &[u8]) -> Result<(u16, Value), String> {
         decoded = out;
         body = &decoded;
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((status, Value::Null));
-    }
-    let value = serde_json::from_slice(body).map_err(|e| format!("HTTP {status}, body is not JSON: {e}"))?;
-    Ok((status, value))
+    Ok((status, body.to_vec()))
 }
 
 #[cfg(test)]
@@ -226,10 +251,10 @@ mod tests {
     #[test]
     fn parses_plain_and_chunked_responses() {
         let plain = b"HTTP/1.1 201 Created\r\ncontent-length: 9\r\n\r\n{\"id\":\"x\"}";
-        assert_eq!(parse_response(plain).unwrap(), (201, json!({"id": "x"})));
+        assert_eq!(parse_response(plain).unwrap(), (201, b"{\"id\":\"x\"}".to_vec()));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n[1,2\r\n2\r\n,3\r\n1\r\n]\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked).unwrap(), (200, json!([1, 2, 3])));
-        assert_eq!(parse_response(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap(), (204, Value::Null));
+        assert_eq!(parse_response(chunked).unwrap(), (200, b"[1,2,3]".to_vec()));
+        assert_eq!(parse_response(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap(), (204, Vec::new()));
         assert!(parse_response(b"garbage").is_err());
         assert!(Api::new("https://x").is_err());
         assert_eq!(

@@ -15,7 +15,8 @@
 //! - **Reconnect:** 100 ms after a lost connection, doubling per failed attempt up to 2.5 s;
 //!   close codes 4400–4499 are final.
 //!
-//! [`Api`] is a small client of Atelier's REST API, to log in and create boards.
+//! [`Api`] is a small client of Atelier's REST API, to log in and create boards; [`metrics`]
+//! reads a server's Prometheus histograms.
 //!
 //! The crate also ships the `atelier-client` command line (print and edit a board, and a load
 //! generator); see the README.
@@ -25,6 +26,7 @@
 mod api;
 mod client;
 mod error;
+pub mod metrics;
 mod options;
 pub mod protocol;
 

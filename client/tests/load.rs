@@ -1,5 +1,6 @@
 //! The load generator's `fanout` against the real server binary: every update the writer sends
-//! is counted once per subscriber, with full clients and with receive-only readers.
+//! is counted once per subscriber, with full clients and with receive-only readers; with
+//! `--metrics-url`, the server's own timings of the measured window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -43,14 +44,29 @@ fn assert_all_delivered(report: &Value) {
 fn fanout_counts_every_update_once_per_subscriber() {
     let dir = tempfile::tempdir().unwrap();
     create_tenant(dir.path());
-    let server = Server::start(dir.path());
+    let server = Server::start_with_metrics(dir.path());
 
     let full = fanout(&server, &[]);
     assert_all_delivered(&full);
     assert_eq!(full["params"]["receive_only"], false);
+    assert!(full["server_metrics"].is_null(), "no --metrics-url, no server view: {full}");
 
     // Readers time the updates from the writer's clocks instead of applying them.
-    let readers = fanout(&server, &["--receive-only"]);
+    let metrics_url = server.metrics_url.clone().expect("started with metrics");
+    let readers = fanout(&server, &["--receive-only", "--metrics-url", &metrics_url]);
     assert_all_delivered(&readers);
     assert_eq!(readers["params"]["receive_only"], true);
+
+    // The server timed the window's edits itself: about as many as were sent in it (the
+    // scrapes and the window's edges are a few edits apart), none from the warm-up.
+    let edits = &readers["server_metrics"]["window"]["edit"];
+    let (sent, sent_total) = (readers["sent"].as_u64().unwrap(), readers["sent_total"].as_u64().unwrap());
+    let counted = edits["count"].as_u64().unwrap_or_else(|| panic!("no edit timings: {readers}"));
+    assert!(counted + 10 >= sent && counted < sent_total, "{counted} edits timed, {sent} sent: {readers}");
+    assert!(edits["p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{readers}");
+    let commits = &readers["server_metrics"]["window"]["commit"];
+    assert!(commits["count"].as_u64().is_some_and(|n| n > 0), "{readers}");
+    // Both runs' connections joined (4 subscribers and a writer each, and the API's checks).
+    let joins = readers["server_metrics"]["since_start"]["join"]["count"].as_u64().unwrap_or(0);
+    assert!(joins >= 10, "{joins} joins timed: {readers}");
 }

@@ -47,6 +47,12 @@ pub struct ServeConfig {
     #[arg(long, env = "ATELIER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
+    /// Serve Prometheus metrics at `GET /metrics` on this address (off by default). Meant for
+    /// the operator's network: bind it to loopback or a private address. Port 0 picks a free
+    /// port, printed on standard output after the listening line (`metrics on http://ADDR/metrics`).
+    #[arg(long, env = "ATELIER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     #[command(flatten)]
     pub db: DbConfig,
 
@@ -134,6 +140,7 @@ impl ServeConfig {
     pub fn for_dir(dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: None,
             db: DbConfig::sqlite_dir(dir),
             room_idle_secs: 60,
             max_message_bytes: 1024 * 1024,

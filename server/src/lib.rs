@@ -15,6 +15,7 @@ pub mod room;
 pub mod store;
 pub mod suggest;
 pub mod sync;
+pub mod telemetry;
 pub mod tenancy;
 pub mod ui;
 pub mod ws;

@@ -99,6 +99,15 @@ async fn serve(config: atelier::ServeConfig) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let shutdown = CancellationToken::new();
+    if let Some(metrics) = config.metrics_listen {
+        // Installed before the server starts, so that its gauges count from the beginning.
+        let handle = atelier::telemetry::install().map_err(anyhow::Error::msg)?;
+        let listener = atelier::listen(metrics)?;
+        let addr = listener.local_addr()?;
+        println!("metrics on http://{addr}/metrics");
+        tracing::info!(%addr, "metrics listening");
+        tokio::spawn(atelier::telemetry::serve(listener, handle, shutdown.clone()));
+    }
     tokio::spawn(signals(shutdown.clone()));
     atelier::run(config, listener, shutdown).await?;
     Ok(())

@@ -33,6 +33,7 @@ use crate::live::LiveConn;
 use crate::room::{ConnHandle, ConnSignal, JoinError, Outbox, RoomSender, WsFrame};
 use crate::store::DocKey;
 use crate::sync::{decode_frame, Close, ConnId, Principal, Role};
+use crate::telemetry;
 use crate::tenancy::Caller;
 
 /// The server pings every connection this often.
@@ -108,6 +109,7 @@ async fn upgrade(
     State(app): State<AppState>,
     mut request: Request,
 ) -> Response {
+    let started = Instant::now();
     let Some(accept) = upgrade_accept_key(request.headers()) else {
         return ApiError::bad_request("a WebSocket upgrade is expected here").into_response();
     };
@@ -119,7 +121,10 @@ async fn upgrade(
     }
     let who = match authorise(&app, &board, query.token.as_deref().unwrap_or("")).await {
         Ok(who) => who,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            metrics::counter!(telemetry::UPGRADES, "outcome" => "refused").increment(1);
+            return e.into_response();
+        }
     };
     let max = app.config.max_message_bytes;
     let config = WebSocketConfig::default()
@@ -133,6 +138,8 @@ async fn upgrade(
     // its captured values for its whole life). See docs/benchmarks.md, memory.
     tokio::spawn(async move {
         if let Some(joined) = open(on_upgrade, config, outbox_frames, app, board, which, who).await {
+            metrics::counter!(telemetry::UPGRADES, "outcome" => "joined").increment(1);
+            metrics::histogram!(telemetry::JOIN_SECONDS).record(started.elapsed());
             let span = joined.span.clone();
             tokio::spawn(joined.run().instrument(span));
         }
@@ -212,12 +219,14 @@ async fn open(
         Ok(upgraded) => upgraded,
         Err(e) => {
             debug!(error = %e, "upgrade failed");
+            metrics::counter!(telemetry::UPGRADES, "outcome" => "failed").increment(1);
             return None;
         }
     };
     // The TCP socket itself: the room writes frames straight into it (see `room::conn`).
     let Ok(Parts { io, read_buf, .. }) = downcast::<TokioIo<TcpStream>>(upgraded) else {
         error!("upgraded connection is not a TCP stream");
+        metrics::counter!(telemetry::UPGRADES, "outcome" => "failed").increment(1);
         return None;
     };
     // Bytes the client sent right after its request, if any. `read_buf` is a slice of the
@@ -239,6 +248,7 @@ async fn open(
     let room = match app.rooms.join(&key, handle, who.principal, who.role).instrument(span.clone()).await {
         Ok(room) => room,
         Err(e) => {
+            metrics::counter!(telemetry::UPGRADES, "outcome" => "failed").increment(1);
             span.in_scope(|| warn!(conn = id, error = %e, "join refused"));
             signal.close(match e {
                 JoinError::ShuttingDown => Close::SHUTDOWN,
@@ -262,7 +272,8 @@ async fn open(
         },
     );
     span.in_scope(|| debug!(conn = id, role = ?who.role, "joined"));
-    Some(Box::new(Joined { id, stream, outbox, signal, room, app, span }))
+    let open = telemetry::ConnectionOpen::new();
+    Some(Box::new(Joined { id, stream, outbox, signal, room, app, span, _open: open }))
 }
 
 /// A connection in its room: what its task holds while it lives.
@@ -274,6 +285,8 @@ struct Joined {
     room: RoomSender,
     app: AppState,
     span: tracing::Span,
+    /// Counted in the connections gauge while it lives.
+    _open: telemetry::ConnectionOpen,
 }
 
 impl Joined {

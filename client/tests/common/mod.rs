@@ -47,6 +47,8 @@ pub fn server_bin() -> PathBuf {
 pub struct Server {
     child: Child,
     pub addr: String,
+    /// The Prometheus endpoint, when started with one ([`Server::start_with_metrics`]).
+    pub metrics_url: Option<String>,
 }
 
 impl Server {
@@ -57,8 +59,23 @@ impl Server {
 
     /// Starts a server listening on `listen` with its data in `dir`.
     pub fn start_on(dir: &Path, listen: &str) -> Server {
+        Self::spawn(dir, listen, false)
+    }
+
+    /// Starts a server on a free loopback port that also serves its metrics on another one.
+    pub fn start_with_metrics(dir: &Path) -> Server {
+        Self::spawn(dir, "127.0.0.1:0", true)
+    }
+
+    fn spawn(dir: &Path, listen: &str, metrics: bool) -> Server {
         let bin = server_bin();
-        let mut child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        if metrics {
+            command.env("ATELIER_METRICS_LISTEN", "127.0.0.1:0");
+        } else {
+            command.env_remove("ATELIER_METRICS_LISTEN");
+        }
+        let mut child = command
             .arg("serve")
             .env("ATELIER_LISTEN", listen)
             .env("ATELIER_DATA_DIR", dir)
@@ -72,25 +89,32 @@ impl Server {
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
+            // Every line, the pipe kept open and drained.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = tx.send(line);
             }
-            for _ in lines {} // keep the pipe open and drained
         });
-        let line = match rx.recv_timeout(WAIT) {
+        let mut next_line = || match rx.recv_timeout(WAIT) {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
-                panic!("the server did not print its address in time");
+                panic!("the server did not print its addresses in time");
             }
         };
+        let line = next_line();
         let addr = line
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
             .trim()
             .to_owned();
-        Server { child, addr }
+        let metrics_url = metrics.then(|| {
+            let line = next_line();
+            line.strip_prefix("metrics on ")
+                .unwrap_or_else(|| panic!("unexpected second line from the server: {line:?}"))
+                .trim()
+                .to_owned()
+        });
+        Server { child, addr, metrics_url }
     }
 
     /// The URL template of the board endpoint.

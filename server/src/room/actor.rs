@@ -14,6 +14,7 @@ use super::inbox::Receiver;
 use super::{Cmd, ConnHandle, JoinError, Shared, WsFrame};
 use crate::store::{Append, DocKey, Snapshot};
 use crate::sync::{wire, Close, ConnId, Effect, Inbound, Principal, Room};
+use crate::telemetry;
 
 /// Commands handled per round, at most; everything they change goes into one commit.
 const ROUND: usize = 256;
@@ -35,6 +36,7 @@ enum Exit {
 }
 
 pub(super) async fn run(shared: Arc<Shared>, key: DocKey, generation: u64, mut rx: Receiver<Cmd>) {
+    let _open = telemetry::RoomOpen::new();
     // Boxed: loading's state (the stored rows, the build) is freed once the room is built, and
     // the task keeps only what the room's life needs (an open board's memory, docs/benchmarks.md).
     let Some(loaded) = Box::pin(load(&shared, &key, generation, &mut rx)).await else { return };
@@ -138,8 +140,13 @@ async fn live(
     mut loaded: Box<Loaded>,
 ) {
     let Loaded { room, tail, known_head, backlog } = &mut *loaded;
-    let mut actor =
-        Actor { conns: HashMap::new(), out: Vec::new(), snapshots: Vec::new(), merges: Vec::new() };
+    let mut actor = Actor {
+        conns: HashMap::new(),
+        out: Vec::new(),
+        snapshots: Vec::new(),
+        merges: Vec::new(),
+        edits: Vec::new(),
+    };
     // Grows with the rounds and is given back after a burst: 256 slots held by every open
     // board were 16 KiB, a quarter of a connection's memory in the rooms benchmark.
     let mut cmds = Vec::new();
@@ -281,6 +288,7 @@ async fn live(
             break Exit::Reload(why);
         }
         actor.deliver(room);
+        actor.edits_relayed();
         // Asked during this round: answered now that the round is committed.
         for reply in actor.snapshots.drain(..) {
             let _ = reply.send(room.encode_state());
@@ -382,7 +390,17 @@ fn handle(
                             actor.conns.insert(conn.id, conn);
                         }
                     }
-                    Cmd::Frame { conn, msgs } => room.receive(conn, msgs, now, out)?,
+                    Cmd::Frame { conn, msgs, received } => {
+                        // An edit: an update that carries something (a fresh client's sync
+                        // step 2 is an empty one).
+                        if msgs
+                            .iter()
+                            .any(|m| matches!(m, Inbound::Update { update, .. } if !update.is_empty()))
+                        {
+                            actor.edits.push(received);
+                        }
+                        room.receive(conn, msgs, now, out)?
+                    }
                     Cmd::SetRole { conn, role } => room.set_role(conn, role),
                     Cmd::Snapshot { reply } => actor.snapshots.push(reply),
                     Cmd::Merge(merge) => {
@@ -440,7 +458,7 @@ async fn while_building(
                     }
                     early.insert(join.conn.id, join.conn.clone());
                 }
-                Cmd::Frame { conn, msgs } => {
+                Cmd::Frame { conn, msgs, .. } => {
                     if let Some(handle) = early.remove(conn) {
                         let fresh =
                             msgs.iter().position(|m| matches!(m, Inbound::Step1(sv) if sv.is_empty()));
@@ -510,9 +528,26 @@ struct Actor {
     snapshots: Vec<tokio::sync::oneshot::Sender<Vec<u8>>>,
     /// Merges of the current round, answered after its commit.
     merges: Vec<(tokio::sync::oneshot::Sender<bool>, bool)>,
+    /// When the frames carrying this round's edits were read off their sockets.
+    edits: Vec<std::time::Instant>,
 }
 
 impl Actor {
+    /// Records how long this round's edits took from their sockets to being relayed, committed.
+    fn edits_relayed(&mut self) {
+        if self.edits.is_empty() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let latency = metrics::histogram!(telemetry::EDIT_SECONDS);
+        for received in self.edits.drain(..) {
+            latency.record(now.saturating_duration_since(received));
+        }
+        if self.edits.capacity() > 4 * KEEP_CMDS {
+            self.edits.shrink_to(KEEP_CMDS);
+        }
+    }
+
     /// Executes the room's effects: frames are written straight into the sockets (see
     /// `conn`), all of a round's frames for one connection in one write. A connection whose
     /// backlog is full is closed with 1013 and leaves the room, which may produce more effects

@@ -35,6 +35,8 @@ pub(crate) enum Cmd {
     Frame {
         conn: ConnId,
         msgs: Vec<Inbound>,
+        /// When the frame was read off its socket (the edit latency metric starts there).
+        received: Instant,
     },
     Leave {
         conn: ConnId,
@@ -95,7 +97,7 @@ pub struct RoomSender {
 impl RoomSender {
     /// Queues the messages of one frame; waits while the room's inbox is full.
     pub async fn frame(&self, conn: ConnId, msgs: Vec<Inbound>) -> bool {
-        self.send(Cmd::Frame { conn, msgs }).await
+        self.send(Cmd::Frame { conn, msgs, received: Instant::now() }).await
     }
 
     /// Sends a command, waiting while the inbox is full. The wait is boxed: it is rare, and

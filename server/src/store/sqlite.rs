@@ -16,6 +16,7 @@ use super::directory::{
     Session, BOARD_COLUMNS, INVITE_COLUMNS, USER_COLUMNS,
 };
 use super::{Append, AppendPlan, DocKey, Snapshot, Store, StoreError, StoredDoc};
+use crate::telemetry;
 use crate::tenancy::{AuditEntry, Board, Guest, Invite, Member, Project, ProjectRole, Tenant, User};
 
 /// How long a statement waits for a lock held by another connection or process (an operator
@@ -112,9 +113,15 @@ async fn checkpoints(
         let copied = async {
             // One connection for both passes, taken before the commits are held back.
             let mut conn = pool.acquire().await?;
+            let beside = std::time::Instant::now();
             checkpoint(&mut conn).await?;
+            metrics::histogram!(telemetry::CHECKPOINT_SECONDS, "pass" => "beside").record(beside.elapsed());
+            // From asking: the commits queue behind the request while the one in progress ends.
+            let held = std::time::Instant::now();
             let _held = commits.lock().await;
-            checkpoint(&mut conn).await
+            checkpoint(&mut conn).await?;
+            metrics::histogram!(telemetry::CHECKPOINT_SECONDS, "pass" => "held").record(held.elapsed());
+            Ok::<_, StoreError>(())
         };
         match copied.await {
             Ok(()) | Err(StoreError::Db(sqlx::Error::PoolClosed)) => {}

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, Instrument};
 
 use super::{Append, Store};
+use crate::telemetry;
 
 /// Batches waiting in the writer's queue before rooms wait to enqueue.
 const QUEUE: usize = 4096;
@@ -49,8 +50,13 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCHES_PER_COMMIT);
     while rx.recv_many(&mut jobs, MAX_BATCHES_PER_COMMIT).await > 0 {
         let (appends, replies): (Vec<_>, Vec<_>) = jobs.drain(..).map(|j| (j.append, j.reply)).unzip();
+        let started = std::time::Instant::now();
         match store.append(&appends).await {
             Ok(heads) => {
+                metrics::histogram!(telemetry::COMMIT_SECONDS).record(started.elapsed());
+                metrics::histogram!(telemetry::COMMIT_BATCHES).record(appends.len() as f64);
+                let updates: usize = appends.iter().map(|a| a.updates.len()).sum();
+                metrics::counter!(telemetry::UPDATES_COMMITTED).increment(updates as u64);
                 for (reply, head) in replies.into_iter().zip(heads) {
                     let _ = reply.send(Ok(head));
                 }

@@ -12,6 +12,7 @@ use clap::Args;
 use serde_json::{json, Value};
 use yrs::{Any, Map, Transact};
 
+use super::server_metrics::MetricsWindow;
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{counting_doc, generator_json, note, server_json, set_note, Common, Target};
 
@@ -75,6 +76,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
     }
     if !args.prepare_only {
         let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+        let scrape = MetricsWindow::start(args.common.metrics_url.as_deref());
         let times = Latency::new();
         let mut samples = Vec::with_capacity(args.repeat);
         let mut complete = 0usize;
@@ -125,6 +127,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
         report["step2_bytes"] = json!(bytes);
         report["server"] = server_json(server, cpu.0.as_ref());
         report["generator"] = generator_json(&cpu.1);
+        report["server_metrics"] = scrape.finish().await;
     }
     Ok(report)
 }

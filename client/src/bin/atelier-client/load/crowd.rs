@@ -14,6 +14,7 @@ use clap::Args;
 use serde_json::{json, Value};
 use yrs::{Doc, MapRef};
 
+use super::server_metrics::MetricsWindow;
 use super::stats::{now_us, r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, generator_json, listener, note, random_u32, reading_doc, server_json, set_note,
@@ -223,12 +224,14 @@ pub async fn run(args: CrowdArgs) -> anyhow::Result<Value> {
     measuring.store(true, Ordering::Relaxed);
     let moves_before = moves.load(Ordering::Relaxed);
     let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+    let scrape = MetricsWindow::start(args.common.metrics_url.as_deref());
     let window_start = Instant::now();
     tokio::time::sleep(window).await;
     measuring.store(false, Ordering::Relaxed);
     rec.close_window();
     let window_secs = window_start.elapsed().as_secs_f64();
     let server_report = server_json(server, cpu.0.as_ref());
+    let server_metrics = scrape.finish().await;
     let generator_report = generator_json(&cpu.1);
     let moves_in_window = moves.load(Ordering::Relaxed) - moves_before;
     let expected = expected.load(Ordering::Relaxed);
@@ -270,6 +273,7 @@ pub async fn run(args: CrowdArgs) -> anyhow::Result<Value> {
         "signal_latency_ms": rec.latency.summary(),
         "window_secs": r2(window_secs),
         "server": server_report,
+        "server_metrics": server_metrics,
         "generator": generator_report,
         "errors": counters.json(),
     });

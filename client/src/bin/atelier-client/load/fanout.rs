@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tokio::time::sleep_until;
 
 use super::reader::{self, Sent};
+use super::server_metrics::MetricsWindow;
 use super::stats::{now_us, r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, generator_json, listener, note, reading_doc, server_json, set_note, Common,
@@ -115,6 +116,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
     let end = start + Duration::from_secs(args.secs);
     let (mut sent, mut sent_total, mut i) = (0u64, 0u64, 0u64);
     let mut windows: Option<(Option<CpuWindow>, CpuWindow)> = None;
+    let mut scrape = None;
     let mut next = start;
     loop {
         let now = Instant::now();
@@ -124,6 +126,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
         if windows.is_none() && now >= warm_end {
             rec.open_window();
             windows = Some((server.map(CpuWindow::start), CpuWindow::start(Proc::Myself)));
+            scrape = Some(MetricsWindow::start(args.common.metrics_url.as_deref()));
         }
         if now < next {
             let wake = if windows.is_none() { next.min(warm_end) } else { next };
@@ -148,6 +151,10 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
     let (server_cpu, gen_cpu) = windows.unzip();
     let server_report = server_json(server, server_cpu.flatten().as_ref());
     let generator_report = gen_cpu.map(|c| generator_json(&c)).unwrap_or(Value::Null);
+    let server_metrics = match scrape {
+        Some(scrape) => scrape.finish().await,
+        None => Value::Null,
+    };
     let window_secs = (end - warm_end).as_secs_f64();
 
     let expected = sent * connected as u64;
@@ -183,6 +190,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<Value> {
         "update_bytes_avg": r2(update_bytes.load(Ordering::Relaxed) as f64 / n as f64),
         "window_secs": r2(window_secs),
         "server": server_report,
+        "server_metrics": server_metrics,
         "generator": generator_report,
         "errors": counters.json(),
     });

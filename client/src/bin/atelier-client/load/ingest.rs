@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use yrs::{ClientID, Doc};
 
+use super::server_metrics::MetricsWindow;
 use super::stats::{now_us, r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, generator_json, listener, note, reading_doc, server_json, set_note, Common,
@@ -140,11 +141,13 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
     rec.open_window();
     let c0 = total_seen(&seen);
     let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+    let scrape = MetricsWindow::start(args.common.metrics_url.as_deref());
     tokio::time::sleep_until(end.into()).await;
     rec.close_window();
     let c1 = total_seen(&seen);
     let window_secs = (end - warm_end).as_secs_f64();
     let server_report = server_json(server, cpu.0.as_ref());
+    let server_metrics = scrape.finish().await;
     let generator_report = generator_json(&cpu.1);
     let (mut sent, mut sent_in_window) = (0u64, 0u64);
     while let Some(Ok((s, w))) = tasks.join_next().await {
@@ -176,6 +179,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<Value> {
         "latency_ms": rec.latency.summary(),
         "connect_sync_ms": connect_times.summary(),
         "server": server_report,
+        "server_metrics": server_metrics,
         "generator": generator_report,
         "errors": counters.json(),
     });

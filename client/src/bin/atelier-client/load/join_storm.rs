@@ -10,6 +10,7 @@ use clap::Args;
 use serde_json::{json, Value};
 use yrs::{Any, Map, Transact};
 
+use super::server_metrics::MetricsWindow;
 use super::stats::{r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, counting_doc, generator_json, listener, receive_step2, server_json, Common,
@@ -90,6 +91,7 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     let before = server.and_then(|p| p.memory_kb());
     let peak = server.map(PeakRss::start);
     let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+    let scrape = MetricsWindow::start(args.common.metrics_url.as_deref());
     let times = Arc::new(Latency::new());
     let step2 = Arc::new(AtomicU64::new(0));
     let storm_start = Instant::now();
@@ -128,6 +130,7 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
     };
     let storm_ms = storm_start.elapsed().as_secs_f64() * 1000.0;
     let server_report = server_json(server, cpu.0.as_ref());
+    let server_metrics = scrape.finish().await;
     let generator_report = generator_json(&cpu.1);
     let peak_kb = peak.as_ref().map(|p| p.peak());
     drop(peak);
@@ -152,6 +155,7 @@ pub async fn run(args: JoinStormArgs) -> anyhow::Result<Value> {
         "server_before": before.map(|(rss, hwm)| json!({"rss_kb": rss, "hwm_kb": hwm})),
         "server_peak_rss_kb": peak_kb,
         "server": server_report,
+        "server_metrics": server_metrics,
         "generator": generator_report,
         "errors": counters.json(),
     });

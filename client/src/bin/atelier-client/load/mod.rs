@@ -11,6 +11,7 @@ mod ingest;
 mod join_storm;
 mod reader;
 mod rooms;
+mod server_metrics;
 pub mod stats;
 
 use std::collections::HashMap;
@@ -103,6 +104,11 @@ pub struct Common {
     /// The server's process id: report its CPU (% of one core) and memory (KB).
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// The server's Prometheus endpoint (Atelier's `--metrics-listen`, e.g.
+    /// `http://127.0.0.1:9090/metrics`): report its own timings over the measured window
+    /// (`server_metrics`: edit latency inside the server, commits, checkpoints, joins).
+    #[arg(long)]
+    pub metrics_url: Option<String>,
     /// Tokio worker threads of the generator (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 use yrs::{Doc, MapRef};
 
+use super::server_metrics::MetricsWindow;
 use super::stats::{least_squares, now_us, r2, CpuWindow, Latency, Proc};
 use super::{
     close_all, connect_all, generator_json, listener, note, random_u32, reading_doc, server_json, set_note,
@@ -191,12 +192,14 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<Value> {
     tokio::time::sleep(Duration::from_secs(args.warmup_secs)).await;
     rec.open_window();
     let cpu = (server.map(CpuWindow::start), CpuWindow::start(Proc::Myself));
+    let scrape = MetricsWindow::start(args.common.metrics_url.as_deref());
     let window_start = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.secs)).await;
     rec.close_window();
     let window_secs = window_start.elapsed().as_secs_f64();
     let server_report = server_json(server, cpu.0.as_ref());
     let generator_report = generator_json(&cpu.1);
+    let server_metrics = scrape.finish().await;
     stop.store(true, Ordering::Relaxed);
     let _ = scheduler.await;
 
@@ -239,6 +242,7 @@ pub async fn run(args: RoomsArgs) -> anyhow::Result<Value> {
             "intercept_kb": fit.map(|(_, intercept)| r2(intercept)),
         },
         "server": server_report,
+        "server_metrics": server_metrics,
         "generator": generator_report,
         "errors": counters.json(),
     });
