@@ -529,7 +529,7 @@ struct Actor {
     /// Merges of the current round, answered after its commit.
     merges: Vec<(tokio::sync::oneshot::Sender<bool>, bool)>,
     /// When the frames carrying this round's edits were read off their sockets.
-    edits: Vec<std::time::Instant>,
+    edits: Vec<u32>,
 }
 
 impl Actor {
@@ -538,10 +538,9 @@ impl Actor {
         if self.edits.is_empty() {
             return;
         }
-        let now = std::time::Instant::now();
-        let latency = metrics::histogram!(telemetry::EDIT_SECONDS);
+        let (now, latency) = (telemetry::stamp(), metrics::histogram!(telemetry::EDIT_SECONDS));
         for received in self.edits.drain(..) {
-            latency.record(now.saturating_duration_since(received));
+            latency.record(telemetry::between(received, now));
         }
         if self.edits.capacity() > 4 * KEEP_CMDS {
             self.edits.shrink_to(KEEP_CMDS);

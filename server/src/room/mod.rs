@@ -35,8 +35,9 @@ pub(crate) enum Cmd {
     Frame {
         conn: ConnId,
         msgs: Vec<Inbound>,
-        /// When the frame was read off its socket (the edit latency metric starts there).
-        received: Instant,
+        /// When the frame was read off its socket (`telemetry::stamp`): the edit latency
+        /// metric starts there.
+        received: u32,
     },
     Leave {
         conn: ConnId,
@@ -97,7 +98,7 @@ pub struct RoomSender {
 impl RoomSender {
     /// Queues the messages of one frame; waits while the room's inbox is full.
     pub async fn frame(&self, conn: ConnId, msgs: Vec<Inbound>) -> bool {
-        self.send(Cmd::Frame { conn, msgs, received: Instant::now() }).await
+        self.send(Cmd::Frame { conn, msgs, received: crate::telemetry::stamp() }).await
     }
 
     /// Sends a command, waiting while the inbox is full. The wait is boxed: it is rare, and
