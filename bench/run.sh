@@ -119,14 +119,14 @@ for kind in $SERVERS; do
       # The same storm with joiners that only receive (no decoding on the generator's core).
       join-storm-receive) run "$kind" join-storm --board-bytes 4000000 --clients 150 --receive-only ;;
       cold|cold-receive)
-        if [ "$kind" = y-sweet ] && [ -z "${BENCH_YSWEET_COLD:-}" ]; then
-          # 60,000 updates take y-sweet 0.9.1 longer than the generator's 300 s (its cost per
-          # update grows with the document; docs/benchmarks.md). BENCH_YSWEET_COLD=1 tries anyway.
-          skipped "$kind" "$scenario" "y-sweet 0.9.1 does not take the preparation's 60,000 updates within 300 s"
-          stop_server; continue
-        fi
         local_flags=()
         [ "$scenario" = cold-receive ] && local_flags=(--receive-only)
+        if [ "$kind" = y-sweet ] && [ -z "${BENCH_YSWEET_COLD:-}" ]; then
+          # 60,000 single-note updates take y-sweet 0.9.1 longer than the generator's 300 s (its
+          # cost per update grows with the document; docs/benchmarks.md): the same notes are
+          # written 1,000 to an update. BENCH_YSWEET_COLD=1 writes them one by one anyway.
+          local_flags+=(--batch 1000)
+        fi
         if [[ $kind == atelier-* ]]; then
           # Prepared, then the server restarts: the boards are loaded from the store.
           if ! ATELIER_PASSWORD=$PASSWORD taskset -c 1 "$GEN" load cold "${GEN_ARGS[@]}" --board-prefix "cold$n" \

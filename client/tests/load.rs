@@ -70,3 +70,34 @@ fn fanout_counts_every_update_once_per_subscriber() {
     let joins = readers["server_metrics"]["since_start"]["join"]["count"].as_u64().unwrap_or(0);
     assert!(joins >= 10, "{joins} joins timed: {readers}");
 }
+
+/// `cold --batch`: the same board written in fewer, larger updates, synced whole by a fresh client.
+#[test]
+fn cold_writes_the_same_board_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    create_tenant(dir.path());
+    let server = Server::start(dir.path());
+    let cold = |batch: &str, prefix: &str| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_atelier-client"))
+            .args(["load", "cold", "--api", &format!("http://{}", server.addr), "--email", EMAIL])
+            .args(["--url-template", &server.template(), "--board-prefix", prefix])
+            .args(["--updates", "300", "--distinct", "--text-bytes", "8", "--repeat", "1", "--batch", batch])
+            .env("ATELIER_PASSWORD", PASSWORD)
+            .output()
+            .expect("run atelier-client");
+        assert!(out.status.success(), "atelier-client failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("one JSON report")
+    };
+    let single = cold("1", "single");
+    let batched = cold("100", "batched");
+    for report in [&single, &batched] {
+        assert_eq!(report["delivered"], 1, "the fresh client found every note: {report}");
+    }
+    assert_eq!(batched["params"]["batch"], 100);
+    // Three updates instead of 300: fewer bytes on the wire, the same board.
+    let bytes = |r: &Value| r["prepare"]["update_bytes_per_board"].as_u64().unwrap();
+    assert!(bytes(&batched) < bytes(&single), "{batched} {single}");
+    // The same board either way (its writer's random client id may take a byte more or less).
+    let step2 = |r: &Value| r["step2_bytes"].as_i64().unwrap();
+    assert!(step2(&single) > 10_000 && (step2(&single) - step2(&batched)).abs() <= 4, "{batched} {single}");
+}

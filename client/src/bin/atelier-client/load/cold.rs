@@ -14,15 +14,20 @@ use yrs::{Any, Map, Transact};
 
 use super::server_metrics::MetricsWindow;
 use super::stats::{r2, CpuWindow, Latency, Proc};
-use super::{counting_doc, generator_json, note, server_json, set_note, Common, Target};
+use super::{counting_doc, generator_json, note, server_json, Common, Target};
 
 #[derive(Debug, Args)]
 pub struct ColdArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Updates written to each board, one message each.
+    /// Updates written to each board, one message each (see --batch).
     #[arg(long, default_value_t = 20_000)]
     updates: usize,
+    /// Write the changes this many to a transaction, so one message each: the board ends with
+    /// the same notes, its history in fewer, larger updates. For servers whose cost per incoming
+    /// update makes 20,000 single changes impractical (y-sweet 0.9.1).
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
     /// Every update creates a new note (20,000 updates ≈ 660 KB, or 960 KB with
     /// --text-bytes 8); otherwise the updates move --notes notes around.
     #[arg(long)]
@@ -53,6 +58,9 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
     if args.updates == 0 || args.updates > 1_000_000 || args.repeat == 0 || args.repeat > 1000 {
         bail!("--updates must be 1..1000000 and --repeat 1..1000");
     }
+    if args.batch == 0 || args.batch > args.updates {
+        bail!("--batch must be 1..=--updates");
+    }
     let target = Target::prepare(&args.common, "cold", true, args.repeat).await?;
     let server = target.server();
     let expected_len = if args.distinct { args.updates } else { args.updates.min(args.notes.max(1)) };
@@ -62,6 +70,7 @@ pub async fn run(args: ColdArgs) -> anyhow::Result<Value> {
             "url_template": args.common.url_template,
             "board_prefix": target.prefix,
             "updates": args.updates,
+            "batch": args.batch,
             "distinct": args.distinct,
             "notes": args.notes,
             "repeat": args.repeat,
@@ -150,16 +159,26 @@ async fn prepare(args: &ColdArgs, target: &Target) -> anyhow::Result<Value> {
             bail!("board {board} already has notes: use another --board-prefix (or --measure-only)");
         }
         let start = Instant::now();
-        for j in 0..args.updates {
-            let key = if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
-            let mut value = note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64);
-            if let (Any::Map(fields), true) = (&mut value, args.text_bytes > 0) {
-                let text: String =
-                    format!("{j:0width$}", width = args.text_bytes).chars().take(args.text_bytes).collect();
-                std::sync::Arc::make_mut(fields).insert("text".to_owned(), Any::from(text));
+        let mut j = 0;
+        while j < args.updates {
+            // One transaction (one update message) per batch.
+            let mut txn = doc.transact_mut();
+            for j in j..(j + args.batch).min(args.updates) {
+                let key = if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
+                let mut value = note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64);
+                if let (Any::Map(fields), true) = (&mut value, args.text_bytes > 0) {
+                    let text: String = format!("{j:0width$}", width = args.text_bytes)
+                        .chars()
+                        .take(args.text_bytes)
+                        .collect();
+                    std::sync::Arc::make_mut(fields).insert("text".to_owned(), Any::from(text));
+                }
+                notes.insert(&mut txn, key, value);
             }
-            set_note(&doc, &notes, &key, value);
-            if j % 1000 == 999 {
+            drop(txn);
+            let before = j;
+            j = (j + args.batch).min(args.updates);
+            if before / 1000 != j / 1000 {
                 tokio::task::yield_now().await;
             }
         }
