@@ -26,16 +26,17 @@ use tracing::warn;
 
 /// Open WebSocket connections (joined to a room).
 pub const CONNECTIONS: &str = "atelier_ws_connections";
-/// WebSocket upgrade requests answered, by outcome (`joined`, `refused`).
+/// WebSocket upgrade requests answered, by outcome: `joined`, `refused` (no valid token, a board
+/// the caller may not open, a guest over its join rate), `failed` (the upgrade or the join).
 pub const UPGRADES: &str = "atelier_ws_upgrades_total";
 /// From an upgrade request's arrival to the connection being in its room (the token and board
 /// read from the store, the upgrade, the join, the board's load if it was not open).
 pub const JOIN_SECONDS: &str = "atelier_ws_join_seconds";
 /// Boards open in memory (one room each).
 pub const ROOMS: &str = "atelier_rooms_open";
-/// From the frame carrying an edit being read off its socket to the edit being relayed: the wait
-/// in the room's inbox, the apply, a batch window if any, the commit. What a peer waits for,
-/// minus the network.
+/// From the frame carrying an edit being read off its socket to the edit's relay into the last
+/// recipient's socket: the wait in the room's inbox, the apply, a batch window if any, the
+/// commit, the writes. What the last peer waits for, minus the network.
 pub const EDIT_SECONDS: &str = "atelier_edit_seconds";
 /// One group commit (every room's batches in one transaction), as the store took it.
 pub const COMMIT_SECONDS: &str = "atelier_commit_seconds";
