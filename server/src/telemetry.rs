@@ -11,6 +11,7 @@
 //! doing, never who is using it, and its series do not grow with the number of boards. It is
 //! still meant for the operator's network only (bind it to loopback or a private address).
 
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -137,48 +138,48 @@ pub fn between(earlier: u32, later: u32) -> Duration {
     Duration::from_micros(u64::from(later.wrapping_sub(earlier)))
 }
 
-/// Counts one open WebSocket connection in [`CONNECTIONS`] while it lives (no bytes: a
-/// connection's memory is measured in the benchmarks).
-pub struct ConnectionOpen(());
+/// A gauge counting things while they are open ([`Open`]).
+pub trait Gauge {
+    const NAME: &'static str;
+}
 
-impl ConnectionOpen {
+/// The [`CONNECTIONS`] gauge.
+pub enum Connections {}
+impl Gauge for Connections {
+    const NAME: &'static str = CONNECTIONS;
+}
+
+/// The [`ROOMS`] gauge.
+pub enum Rooms {}
+impl Gauge for Rooms {
+    const NAME: &'static str = ROOMS;
+}
+
+/// Counts one open thing in gauge `G` while it lives. No bytes: a connection's memory is
+/// measured in the benchmarks.
+pub struct Open<G: Gauge>(PhantomData<G>);
+
+/// One open WebSocket connection.
+pub type ConnectionOpen = Open<Connections>;
+/// One open board (its room's actor).
+pub type RoomOpen = Open<Rooms>;
+
+impl<G: Gauge> Open<G> {
     pub fn new() -> Self {
-        metrics::gauge!(CONNECTIONS).increment(1.0);
-        Self(())
+        metrics::gauge!(G::NAME).increment(1.0);
+        Self(PhantomData)
     }
 }
 
-impl Default for ConnectionOpen {
+impl<G: Gauge> Default for Open<G> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Drop for ConnectionOpen {
+impl<G: Gauge> Drop for Open<G> {
     fn drop(&mut self) {
-        metrics::gauge!(CONNECTIONS).decrement(1.0);
-    }
-}
-
-/// Counts one open board in [`ROOMS`] while its actor lives.
-pub struct RoomOpen(());
-
-impl RoomOpen {
-    pub fn new() -> Self {
-        metrics::gauge!(ROOMS).increment(1.0);
-        Self(())
-    }
-}
-
-impl Default for RoomOpen {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for RoomOpen {
-    fn drop(&mut self) {
-        metrics::gauge!(ROOMS).decrement(1.0);
+        metrics::gauge!(G::NAME).decrement(1.0);
     }
 }
 
