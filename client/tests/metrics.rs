@@ -1,6 +1,6 @@
 //! The server's Prometheus endpoint (`--metrics-listen`), read through the SDK's scraper: the
-//! gauges follow connections and boards, edits and commits are timed, refused upgrades are
-//! counted, and the public port does not serve it.
+//! gauges follow connections and boards, edits and commits are timed, refused upgrades and
+//! closes are counted, and the public port does not serve it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +10,8 @@ mod common;
 use atelier_client::metrics::Scrape;
 use atelier_client::{Api, Client, ClientOptions, Error};
 use common::{create_tenant, eventually, Server, EMAIL, PASSWORD, WAIT};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
 use yrs::{Map, Transact};
 
 /// The value of an unlabelled sample (a gauge or a counter), 0 when absent.
@@ -74,6 +76,30 @@ async fn metrics_follow_connections_edits_and_commits() {
     let deadline = tokio::time::Instant::now() + WAIT;
     while sample(&text().await, "atelier_ws_connections") != 0.0 {
         assert!(tokio::time::Instant::now() < deadline, "connections gauge stays up");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(sample(&text().await, "atelier_ws_closed_total{code=\"1000\",reason=\"closed\"}"), 2.0);
+
+    // A malformed frame closes its connection with 1007, counted by code and reason.
+    let url = format!("ws://{}/ws/{board}?token={token}", server.addr);
+    let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    raw.send(Message::Binary(vec![0x7f, 0x00].into())).await.unwrap();
+    let closed = tokio::time::timeout(WAIT, async {
+        while let Some(Ok(msg)) = raw.next().await {
+            if let Message::Close(frame) = msg {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(closed, Some(1007));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let malformed = "atelier_ws_closed_total{code=\"1007\",reason=\"malformed message\"}";
+    while sample(&text().await, malformed) != 1.0 {
+        assert!(tokio::time::Instant::now() < deadline, "1007 not counted: {}", text().await);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 

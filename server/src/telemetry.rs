@@ -30,6 +30,9 @@ pub const CONNECTIONS: &str = "atelier_ws_connections";
 /// WebSocket upgrade requests answered, by outcome: `joined`, `refused` (no valid token, a board
 /// the caller may not open, a guest over its join rate), `failed` (the upgrade or the join).
 pub const UPGRADES: &str = "atelier_ws_upgrades_total";
+/// Connections closed, by close code and reason (`closed`: by the client; `connection lost`;
+/// otherwise the reason sent with the code, e.g. `client too slow, reconnect to resync`).
+pub const CLOSES: &str = "atelier_ws_closed_total";
 /// From an upgrade request's arrival to the connection being in its room (the token and board
 /// read from the store, the upgrade, the join, the board's load if it was not open).
 pub const JOIN_SECONDS: &str = "atelier_ws_join_seconds";
@@ -79,6 +82,7 @@ fn build() -> Result<PrometheusHandle, BuildError> {
         .install_recorder()?;
     describe_gauge!(CONNECTIONS, "Open WebSocket connections.");
     describe_counter!(UPGRADES, "WebSocket upgrade requests answered, by outcome.");
+    describe_counter!(CLOSES, "WebSocket connections closed, by close code and reason.");
     describe_histogram!(JOIN_SECONDS, Unit::Seconds, "Upgrade request to connection in its room.");
     describe_gauge!(ROOMS, "Boards open in memory.");
     describe_histogram!(EDIT_SECONDS, Unit::Seconds, "Edit read off its socket to relayed, committed.");

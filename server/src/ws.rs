@@ -296,6 +296,10 @@ impl Joined {
         self.app.live.unregister(self.id);
         self.room.leave(self.id).await;
         self.signal.close(Close::NORMAL);
+        if let Some(why) = self.signal.reason() {
+            metrics::counter!(telemetry::CLOSES, "code" => why.code.to_string(), "reason" => why.describe())
+                .increment(1);
+        }
         finish(&self.outbox, &self.signal).await;
         debug!(conn = self.id, "left");
     }

@@ -110,6 +110,17 @@ pub struct Close {
 }
 
 impl Close {
+    /// A short description for logs and metrics: the reason, or for the codes sent without one
+    /// what they mean.
+    pub fn describe(&self) -> &'static str {
+        match (self.code, self.reason) {
+            (_, reason) if !reason.is_empty() => reason,
+            (1000, _) => "closed",
+            (1006, _) => "connection lost",
+            _ => "",
+        }
+    }
+
     /// The connection ended normally (1000).
     pub const NORMAL: Close = Close { code: 1000, reason: "" };
     /// The socket broke: no close frame can be sent (1006 is never sent on the wire).
