@@ -159,26 +159,26 @@ async fn prepare(args: &ColdArgs, target: &Target) -> anyhow::Result<Value> {
             bail!("board {board} already has notes: use another --board-prefix (or --measure-only)");
         }
         let start = Instant::now();
-        let mut j = 0;
-        while j < args.updates {
-            // One transaction (one update message) per batch.
-            let mut txn = doc.transact_mut();
-            for j in j..(j + args.batch).min(args.updates) {
-                let key = if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
-                let mut value = note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64);
-                if let (Any::Map(fields), true) = (&mut value, args.text_bytes > 0) {
-                    let text: String = format!("{j:0width$}", width = args.text_bytes)
-                        .chars()
-                        .take(args.text_bytes)
-                        .collect();
-                    std::sync::Arc::make_mut(fields).insert("text".to_owned(), Any::from(text));
+        for first in (0..args.updates).step_by(args.batch) {
+            let last = (first + args.batch).min(args.updates);
+            {
+                // One transaction, so one update message, per batch.
+                let mut txn = doc.transact_mut();
+                for j in first..last {
+                    let key =
+                        if args.distinct { format!("n{j}") } else { format!("n{}", j % args.notes.max(1)) };
+                    let mut value = note((j * 37 % 1600) as i64, (j * 91 % 900) as i64, j as i64);
+                    if let (Any::Map(fields), true) = (&mut value, args.text_bytes > 0) {
+                        let text: String = format!("{j:0width$}", width = args.text_bytes)
+                            .chars()
+                            .take(args.text_bytes)
+                            .collect();
+                        std::sync::Arc::make_mut(fields).insert("text".to_owned(), Any::from(text));
+                    }
+                    notes.insert(&mut txn, key, value);
                 }
-                notes.insert(&mut txn, key, value);
             }
-            drop(txn);
-            let before = j;
-            j = (j + args.batch).min(args.updates);
-            if before / 1000 != j / 1000 {
+            if first / 1000 != last / 1000 {
                 tokio::task::yield_now().await;
             }
         }
